@@ -1,0 +1,113 @@
+//! The composition root: settings -> database -> state -> router -> server. Also the pieces
+//! the CLI shares with tests: opening a migrated database and serving on a given listener.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::db::Db;
+use crate::http::{AppState, HttpSettings, router};
+use crate::settings::Settings;
+
+/// Opens the database named by `url` and brings its schema up to date.
+pub async fn open_db(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("opening database {}", redact(url)))?;
+    db.migrate().await.context("running migrations")?;
+    Ok(db)
+}
+
+/// Builds the state handlers share.
+pub fn state(
+    db: Db,
+    clock: SharedClock,
+    settings: &Settings,
+    metrics: Option<PrometheusHandle>,
+) -> AppState {
+    let http = HttpSettings {
+        secure_cookies: settings.secure_cookies,
+        body_limit: settings.body_limit_bytes,
+        session_hours: settings.session_hours,
+    };
+    AppState::new(db, clock, http, metrics)
+}
+
+/// Installs the Prometheus recorder once per process (later calls reuse the first handle).
+pub fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then drains connections.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// `tocsin serve`: runs until SIGINT or SIGTERM.
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_db(&settings.database_url).await?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    let state = state(db.clone(), clock, settings, metrics_handle());
+    let listener = TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact(&settings.database_url), "tocsin is serving");
+    println!("Tocsin is listening on http://{addr}");
+    serve_on(listener, state, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// Hides a password in a database URL before it is logged.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,9 @@
+//! The audit log over HTTP, for admins.
+
+use axum::Router;
+
+use crate::http::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,391 @@
+//! SQL for the catalog: loading the whole snapshot, writing records inside a transaction, and
+//! the impact queries (recursive CTEs, which both backends run unchanged).
+
+use std::collections::HashMap;
+
+use crate::db::{Db, StoreError, Tx};
+use crate::people;
+use crate::{on_db, on_tx};
+
+use super::impact::{FunctionImpact, Impact, ServiceRef};
+use super::{
+    BusinessFunction, Catalog, Criticality, Domain, Kind, Link, Service, ServiceType, Tier,
+};
+
+/// Reads the whole catalog, every list ordered by id (tiers by level).
+pub async fn load(db: &Db) -> Result<Catalog, StoreError> {
+    Ok(Catalog {
+        tiers: load_tiers(db).await?,
+        teams: people::store::load_teams(db).await?,
+        domains: load_domains(db).await?,
+        people: people::store::load_people(db).await?,
+        business_functions: load_functions(db).await?,
+        services: load_services(db).await?,
+    })
+}
+
+async fn load_tiers(db: &Db) -> Result<Vec<Tier>, StoreError> {
+    const SQL: &str = "select level, name, description from tiers order by level";
+    let rows: Vec<(i64, String, String)> = on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(level, name, description)| Tier {
+            level: u8::try_from(level).unwrap_or(u8::MAX),
+            name,
+            description,
+        })
+        .collect())
+}
+
+async fn load_domains(db: &Db) -> Result<Vec<Domain>, StoreError> {
+    const SQL: &str = "select id, name, description from domains order by id";
+    let rows: Vec<(String, String, String)> =
+        on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description)| Domain {
+            id,
+            name,
+            description,
+        })
+        .collect())
+}
+
+async fn load_functions(db: &Db) -> Result<Vec<BusinessFunction>, StoreError> {
+    const SQL: &str = "select id, name, description, primary_domain, owner_team, criticality \
+        from business_functions order by id";
+    const DOMAINS: &str =
+        "select function_id, domain_id from function_domains order by function_id, position";
+    type Row = (String, String, String, String, String, String);
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+    let mut domains = group(on_db!(db, |p| sqlx::query_as(DOMAINS).fetch_all(p).await)?);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, description, primary_domain, owner_team, criticality)| BusinessFunction {
+                depends_on_domains: domains.remove(&id).unwrap_or_default(),
+                criticality: Criticality::parse(&criticality).unwrap_or(Criticality::Medium),
+                id,
+                name,
+                description,
+                primary_domain,
+                owner_team,
+            },
+        )
+        .collect())
+}
+
+async fn load_services(db: &Db) -> Result<Vec<Service>, StoreError> {
+    const SQL: &str = "select id, name, description, kind, stateful, owner_team, tier, domain \
+        from services order by id";
+    const DEPS: &str =
+        "select service_id, depends_on from service_dependencies order by service_id, position";
+    const LINKS: &str =
+        "select service_id, title, url from service_links order by service_id, position";
+    type Row = (String, String, String, String, bool, String, i64, String);
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+    let mut deps = group(on_db!(db, |p| sqlx::query_as(DEPS).fetch_all(p).await)?);
+    let link_rows: Vec<(String, String, String)> =
+        on_db!(db, |p| sqlx::query_as(LINKS).fetch_all(p).await)?;
+    let mut links: HashMap<String, Vec<Link>> = HashMap::new();
+    for (service, title, url) in link_rows {
+        links.entry(service).or_default().push(Link { title, url });
+    }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, description, kind, stateful, owner_team, tier, domain)| Service {
+                depends_on: deps.remove(&id).unwrap_or_default(),
+                links: links.remove(&id).unwrap_or_default(),
+                kind: ServiceType::parse(&kind).unwrap_or(ServiceType::Other),
+                tier: u8::try_from(tier).unwrap_or(u8::MAX),
+                id,
+                name,
+                description,
+                stateful,
+                owner_team,
+                domain,
+            },
+        )
+        .collect())
+}
+
+fn group(pairs: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_default().push(v);
+    }
+    map
+}
+
+/// Creates or replaces the record `id` of `kind`, taken from `catalog`.
+pub async fn upsert(
+    tx: &mut Tx,
+    catalog: &Catalog,
+    kind: Kind,
+    id: &str,
+) -> Result<(), StoreError> {
+    let missing = || StoreError::NotFound;
+    match kind {
+        Kind::Tier => {
+            let t = catalog
+                .tiers
+                .iter()
+                .find(|t| t.level.to_string() == id)
+                .ok_or_else(missing)?;
+            upsert_tier(tx, t).await
+        }
+        Kind::Team => people::store::upsert_team(tx, catalog.team(id).ok_or_else(missing)?).await,
+        Kind::Domain => upsert_domain(tx, catalog.domain(id).ok_or_else(missing)?).await,
+        Kind::Person => {
+            let p = catalog
+                .people
+                .iter()
+                .find(|p| p.id == id)
+                .ok_or_else(missing)?;
+            people::store::upsert_person(tx, p).await
+        }
+        Kind::BusinessFunction => {
+            let f = catalog
+                .business_functions
+                .iter()
+                .find(|f| f.id == id)
+                .ok_or_else(missing)?;
+            upsert_function(tx, f).await
+        }
+        Kind::Service => upsert_service(tx, catalog.service(id).ok_or_else(missing)?).await,
+    }
+}
+
+/// Deletes the record `id` of `kind`; its child rows (links, memberships) go with it.
+pub async fn delete(tx: &mut Tx, kind: Kind, id: &str) -> Result<(), StoreError> {
+    let sql = match kind {
+        Kind::Tier => {
+            let level: i64 = id.parse().map_err(|_| StoreError::NotFound)?;
+            on_tx!(tx, |c| sqlx::query("delete from tiers where level = $1")
+                .bind(level)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            return Ok(());
+        }
+        Kind::Team => return people::store::delete_team(tx, id).await,
+        Kind::Person => return people::store::delete_person(tx, id).await,
+        Kind::Domain => "delete from domains where id = $1",
+        Kind::BusinessFunction => "delete from business_functions where id = $1",
+        Kind::Service => "delete from services where id = $1",
+    };
+    on_tx!(tx, |c| sqlx::query(sql)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn upsert_tier(tx: &mut Tx, t: &Tier) -> Result<(), StoreError> {
+    const SQL: &str = "insert into tiers (level, name, description) values ($1, $2, $3) \
+        on conflict (level) do update set name = excluded.name, description = excluded.description";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(i64::from(t.level))
+        .bind(&t.name)
+        .bind(&t.description)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn upsert_domain(tx: &mut Tx, d: &Domain) -> Result<(), StoreError> {
+    const SQL: &str = "insert into domains (id, name, description) values ($1, $2, $3) \
+        on conflict (id) do update set name = excluded.name, description = excluded.description";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(&d.id)
+        .bind(&d.name)
+        .bind(&d.description)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn upsert_function(tx: &mut Tx, f: &BusinessFunction) -> Result<(), StoreError> {
+    const SQL: &str = "insert into business_functions \
+        (id, name, description, primary_domain, owner_team, criticality) values ($1, $2, $3, $4, $5, $6) \
+        on conflict (id) do update set name = excluded.name, description = excluded.description, \
+        primary_domain = excluded.primary_domain, owner_team = excluded.owner_team, \
+        criticality = excluded.criticality";
+    const CLEAR: &str = "delete from function_domains where function_id = $1";
+    const LINK: &str =
+        "insert into function_domains (function_id, domain_id, position) values ($1, $2, $3)";
+    on_tx!(tx, |c| {
+        sqlx::query(SQL)
+            .bind(&f.id)
+            .bind(&f.name)
+            .bind(&f.description)
+            .bind(&f.primary_domain)
+            .bind(&f.owner_team)
+            .bind(f.criticality.as_str())
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(CLEAR).bind(&f.id).execute(&mut *c).await?;
+        for (i, d) in f.depends_on_domains.iter().enumerate() {
+            sqlx::query(LINK)
+                .bind(&f.id)
+                .bind(d)
+                .bind(i as i64)
+                .execute(&mut *c)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
+    const SQL: &str = "insert into services \
+        (id, name, description, kind, stateful, owner_team, tier, domain) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8) \
+        on conflict (id) do update set name = excluded.name, description = excluded.description, \
+        kind = excluded.kind, stateful = excluded.stateful, owner_team = excluded.owner_team, \
+        tier = excluded.tier, domain = excluded.domain";
+    const CLEAR_DEPS: &str = "delete from service_dependencies where service_id = $1";
+    const DEP: &str =
+        "insert into service_dependencies (service_id, depends_on, position) values ($1, $2, $3)";
+    const CLEAR_LINKS: &str = "delete from service_links where service_id = $1";
+    const LINK: &str =
+        "insert into service_links (service_id, position, title, url) values ($1, $2, $3, $4)";
+    on_tx!(tx, |c| {
+        sqlx::query(SQL)
+            .bind(&s.id)
+            .bind(&s.name)
+            .bind(&s.description)
+            .bind(s.kind.as_str())
+            .bind(s.stateful)
+            .bind(&s.owner_team)
+            .bind(i64::from(s.tier))
+            .bind(&s.domain)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(CLEAR_DEPS).bind(&s.id).execute(&mut *c).await?;
+        for (i, d) in s.depends_on.iter().enumerate() {
+            sqlx::query(DEP)
+                .bind(&s.id)
+                .bind(d)
+                .bind(i as i64)
+                .execute(&mut *c)
+                .await?;
+        }
+        sqlx::query(CLEAR_LINKS)
+            .bind(&s.id)
+            .execute(&mut *c)
+            .await?;
+        for (i, l) in s.links.iter().enumerate() {
+            sqlx::query(LINK)
+                .bind(&s.id)
+                .bind(i as i64)
+                .bind(&l.title)
+                .bind(&l.url)
+                .execute(&mut *c)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+/// What fails with `service`: every service that depends on it (transitively, itself
+/// included, each with its distance) and every business function whose primary or depended-on
+/// domains contain one of those services.
+pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreError> {
+    const AFFECTED: &str = "with recursive affected(id, depth) as ( \
+            select id, 0 from services where id = $1 \
+            union \
+            select d.service_id, a.depth + 1 from service_dependencies d \
+            join affected a on d.depends_on = a.id where a.depth < 1000) \
+        select s.id, s.name, s.tier, min(a.depth) from affected a join services s on s.id = a.id \
+        group by s.id, s.name, s.tier order by min(a.depth), s.id";
+    const FUNCTIONS: &str = "with recursive affected(id, depth) as ( \
+            select id, 0 from services where id = $1 \
+            union \
+            select d.service_id, a.depth + 1 from service_dependencies d \
+            join affected a on d.depends_on = a.id where a.depth < 1000), \
+        hit(domain) as (select distinct s.domain from affected a join services s on s.id = a.id) \
+        select f.id, f.name, f.criticality, f.primary_domain in (select domain from hit) \
+        from business_functions f \
+        where f.primary_domain in (select domain from hit) \
+           or exists (select 1 from function_domains fd where fd.function_id = f.id \
+                      and fd.domain_id in (select domain from hit)) \
+        order by f.id";
+    type SvcRow = (String, String, i64, i64);
+    let services: Vec<SvcRow> = on_db!(db, |p| sqlx::query_as(AFFECTED)
+        .bind(service)
+        .fetch_all(p)
+        .await)?;
+    if services.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    let functions: Vec<(String, String, String, bool)> = on_db!(db, |p| sqlx::query_as(FUNCTIONS)
+        .bind(service)
+        .fetch_all(p)
+        .await)?;
+    Ok(Impact {
+        service: service.to_string(),
+        services: services
+            .into_iter()
+            .map(|(id, name, tier, depth)| ServiceRef {
+                id,
+                name,
+                tier,
+                depth,
+            })
+            .collect(),
+        business_functions: functions
+            .into_iter()
+            .map(|(id, name, criticality, primary)| FunctionImpact {
+                id,
+                name,
+                criticality,
+                via_primary_domain: primary,
+            })
+            .collect(),
+    })
+}
+
+/// Every service a business function ultimately relies on: the services of its primary and
+/// depended-on domains, and everything those depend on, transitively.
+pub async fn dependencies_of_function(
+    db: &Db,
+    function: &str,
+) -> Result<Vec<ServiceRef>, StoreError> {
+    const EXISTS: &str = "select count(*) from business_functions where id = $1";
+    const SQL: &str = "with recursive needed(id, depth) as ( \
+            select s.id, 0 from services s join business_functions f on f.id = $1 \
+            where s.domain = f.primary_domain \
+               or s.domain in (select domain_id from function_domains where function_id = $1) \
+            union \
+            select d.depends_on, n.depth + 1 from service_dependencies d \
+            join needed n on d.service_id = n.id where n.depth < 1000) \
+        select s.id, s.name, s.tier, min(n.depth) from needed n join services s on s.id = n.id \
+        group by s.id, s.name, s.tier order by min(n.depth), s.id";
+    let found: i64 = on_db!(db, |p| sqlx::query_scalar(EXISTS)
+        .bind(function)
+        .fetch_one(p)
+        .await)?;
+    if found == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let rows: Vec<(String, String, i64, i64)> = on_db!(db, |p| sqlx::query_as(SQL)
+        .bind(function)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, tier, depth)| ServiceRef {
+            id,
+            name,
+            tier,
+            depth,
+        })
+        .collect())
+}

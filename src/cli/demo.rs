@@ -1,0 +1,65 @@
+//! `tocsin demo`: a database loaded with the example organisation, an admin account with a
+//! fresh password, and the server. The example files are compiled into the binary so the demo
+//! works from any directory.
+
+use crate::auth::{self, Role};
+use crate::catalog::store;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{self, Source};
+use crate::settings::Settings;
+
+/// The example organisation's files, as (name, text).
+pub const EXAMPLE: [(&str, &str); 2] = [
+    (
+        "examples/ecommerce/people.yaml",
+        include_str!("../../examples/ecommerce/people.yaml"),
+    ),
+    (
+        "examples/ecommerce/catalog.yaml",
+        include_str!("../../examples/ecommerce/catalog.yaml"),
+    ),
+];
+
+/// The example organisation as sources for `config::load`.
+pub fn example_sources() -> Vec<Source> {
+    EXAMPLE
+        .iter()
+        .map(|(path, text)| Source {
+            path: (*path).into(),
+            text: (*text).into(),
+        })
+        .collect()
+}
+
+/// Loads the example organisation into `db` (idempotent) and returns the admin password.
+pub async fn seed(db: &crate::db::Db, at: i64) -> anyhow::Result<String> {
+    let current = store::load(db).await?;
+    let loaded = config::load(example_sources(), &current).map_err(|errors| {
+        anyhow::anyhow!(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    config::apply::apply(db, at, "demo", &loaded.catalog, false).await?;
+    let password = auth::new_password();
+    super::admin::set_account(db, "admin", Role::Admin, None, &password, "demo").await?;
+    Ok(password)
+}
+
+pub async fn run(listen: &str, database_url: &str) -> anyhow::Result<i32> {
+    let db = crate::app::open_db(database_url).await?;
+    let password = seed(&db, SystemClock.now_ms()).await?;
+    db.close().await;
+    let settings = Settings {
+        listen: listen.into(),
+        database_url: database_url.into(),
+        ..Settings::default()
+    };
+    println!("Tocsin demo: the example online shop is loaded into {database_url}.");
+    println!("Open http://{listen}/ and sign in as admin with password {password}");
+    crate::app::serve(&settings).await?;
+    Ok(0)
+}

@@ -1,0 +1,96 @@
+//! The HTTP edge: application state, the router that merges every module's routes, and the
+//! layers around them (tracing, body limit, timeout, metrics). Handlers live with their domain
+//! module (`api.rs` for JSON, `web.rs` for pages); this module owns nothing domain-specific.
+
+pub mod error;
+pub mod json;
+pub mod openapi;
+pub mod ops;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::limiter::LoginLimiter;
+use crate::clock::SharedClock;
+use crate::db::Db;
+
+/// Settings the HTTP layer needs.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Set the `Secure` attribute on cookies (on whenever Tocsin is served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    pub session_hours: i64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+            session_hours: 12,
+        }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub settings: Arc<HttpSettings>,
+    pub limiter: Arc<LoginLimiter>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        settings: HttpSettings,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            // Five failures per username and address in five minutes, then a pause.
+            limiter: Arc::new(LoginLimiter::new(5, 5 * 60 * 1000)),
+            metrics,
+        }
+    }
+}
+
+/// The whole application: API, pages and operations endpoints.
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings.body_limit;
+    Router::new()
+        .merge(ops::router())
+        .merge(web::router())
+        .merge(crate::auth::web::router())
+        .merge(crate::catalog::api::router())
+        .merge(crate::catalog::web::router())
+        .merge(crate::audit::api::router())
+        .merge(crate::handbook::router())
+        .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
+        // A route layer sees the matched route, so metrics are labelled by route, not by URL.
+        .route_layer(axum::middleware::from_fn(ops::track_metrics))
+        .fallback(ops::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,14 @@
+//! Tocsin: self-hosted incident management. See ARCHITECTURE.md for the map of this crate.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod handbook;
+pub mod http;
+pub mod people;
+pub mod settings;

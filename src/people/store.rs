@@ -1,0 +1,104 @@
+//! SQL for teams and people (membership rows keep the order the person lists them in).
+
+use std::collections::HashMap;
+
+use crate::db::{Db, StoreError, Tx};
+use crate::{on_db, on_tx};
+
+use super::{Person, Team};
+
+pub async fn load_teams(db: &Db) -> Result<Vec<Team>, StoreError> {
+    const SQL: &str = "select id, name, description from teams order by id";
+    let rows: Vec<(String, String, String)> =
+        on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description)| Team {
+            id,
+            name,
+            description,
+        })
+        .collect())
+}
+
+pub async fn load_people(db: &Db) -> Result<Vec<Person>, StoreError> {
+    const PEOPLE: &str = "select id, name, email, time_zone from people order by id";
+    const TEAMS: &str = "select person_id, team_id from person_teams order by person_id, position";
+    let rows: Vec<(String, String, String, String)> =
+        on_db!(db, |p| sqlx::query_as(PEOPLE).fetch_all(p).await)?;
+    let links: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(TEAMS).fetch_all(p).await)?;
+    let mut teams: HashMap<String, Vec<String>> = HashMap::new();
+    for (person, team) in links {
+        teams.entry(person).or_default().push(team);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email, time_zone)| Person {
+            teams: teams.remove(&id).unwrap_or_default(),
+            id,
+            name,
+            email,
+            time_zone,
+        })
+        .collect())
+}
+
+pub async fn upsert_team(tx: &mut Tx, t: &Team) -> Result<(), StoreError> {
+    const SQL: &str = "insert into teams (id, name, description) values ($1, $2, $3) \
+        on conflict (id) do update set name = excluded.name, description = excluded.description";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(&t.description)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn upsert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
+    const SQL: &str = "insert into people (id, name, email, time_zone) values ($1, $2, $3, $4) \
+        on conflict (id) do update set name = excluded.name, email = excluded.email, \
+        time_zone = excluded.time_zone";
+    const CLEAR: &str = "delete from person_teams where person_id = $1";
+    const LINK: &str =
+        "insert into person_teams (person_id, team_id, position) values ($1, $2, $3)";
+    on_tx!(tx, |c| {
+        sqlx::query(SQL)
+            .bind(&p.id)
+            .bind(&p.name)
+            .bind(&p.email)
+            .bind(&p.time_zone)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(CLEAR).bind(&p.id).execute(&mut *c).await?;
+        for (i, team) in p.teams.iter().enumerate() {
+            sqlx::query(LINK)
+                .bind(&p.id)
+                .bind(team)
+                .bind(i as i64)
+                .execute(&mut *c)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+pub async fn delete_team(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query("delete from teams where id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn delete_person(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query("delete from people where id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
