@@ -1,9 +1,9 @@
--- Catalog, people, accounts and the audit log. Instants are integer milliseconds (UTC).
+-- Catalog, people, accounts and the audit log. Instants are bigint milliseconds (UTC).
 -- References between catalog records are deferred: config-as-code writes a whole catalog in
 -- one transaction in any order, and validation has already checked every reference.
 
 create table tiers (
-    level integer primary key,
+    level bigint primary key,
     name text not null,
     description text not null default ''
 );
@@ -30,7 +30,7 @@ create table people (
 create table person_teams (
     person_id text not null references people(id) on delete cascade,
     team_id text not null references teams(id) on delete cascade deferrable initially deferred,
-    position integer not null,
+    position bigint not null,
     primary key (person_id, team_id)
 );
 create index person_teams_team on person_teams(team_id);
@@ -48,7 +48,7 @@ create index business_functions_domain on business_functions(primary_domain);
 create table function_domains (
     function_id text not null references business_functions(id) on delete cascade,
     domain_id text not null references domains(id) on delete cascade deferrable initially deferred,
-    position integer not null,
+    position bigint not null,
     primary key (function_id, domain_id)
 );
 create index function_domains_domain on function_domains(domain_id);
@@ -60,7 +60,7 @@ create table services (
     kind text not null,
     stateful boolean not null,
     owner_team text not null references teams(id) deferrable initially deferred,
-    tier integer not null references tiers(level) deferrable initially deferred,
+    tier bigint not null references tiers(level) deferrable initially deferred,
     domain text not null references domains(id) deferrable initially deferred
 );
 create index services_owner on services(owner_team);
@@ -69,14 +69,14 @@ create index services_domain on services(domain);
 create table service_dependencies (
     service_id text not null references services(id) on delete cascade,
     depends_on text not null references services(id) on delete cascade deferrable initially deferred,
-    position integer not null,
+    position bigint not null,
     primary key (service_id, depends_on)
 );
 create index service_dependencies_target on service_dependencies(depends_on);
 
 create table service_links (
     service_id text not null references services(id) on delete cascade,
-    position integer not null,
+    position bigint not null,
     title text not null,
     url text not null,
     primary key (service_id, position)

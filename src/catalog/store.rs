@@ -299,14 +299,14 @@ async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
 /// domains contain one of those services.
 pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreError> {
     const AFFECTED: &str = "with recursive affected(id, depth) as ( \
-            select id, 0 from services where id = $1 \
+            select id, cast(0 as bigint) from services where id = $1 \
             union \
             select d.service_id, a.depth + 1 from service_dependencies d \
             join affected a on d.depends_on = a.id where a.depth < 1000) \
         select s.id, s.name, s.tier, min(a.depth) from affected a join services s on s.id = a.id \
         group by s.id, s.name, s.tier order by min(a.depth), s.id";
     const FUNCTIONS: &str = "with recursive affected(id, depth) as ( \
-            select id, 0 from services where id = $1 \
+            select id, cast(0 as bigint) from services where id = $1 \
             union \
             select d.service_id, a.depth + 1 from service_dependencies d \
             join affected a on d.depends_on = a.id where a.depth < 1000), \
@@ -360,7 +360,7 @@ pub async fn dependencies_of_function(
 ) -> Result<Vec<ServiceRef>, StoreError> {
     const EXISTS: &str = "select count(*) from business_functions where id = $1";
     const SQL: &str = "with recursive needed(id, depth) as ( \
-            select s.id, 0 from services s join business_functions f on f.id = $1 \
+            select s.id, cast(0 as bigint) from services s join business_functions f on f.id = $1 \
             where s.domain = f.primary_domain \
                or s.domain in (select domain_id from function_domains where function_id = $1) \
             union \

@@ -1,0 +1,1 @@
+//! Config as code: validation errors, plans, round trips.
