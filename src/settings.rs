@@ -58,3 +58,78 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Settings files: defaults, overrides, and errors that say where the mistake is.
+
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        assert_eq!(Settings::from_toml("s.toml", ""), Ok(Settings::default()));
+    }
+
+    #[test]
+    fn keys_override_defaults() {
+        let s = Settings::from_toml(
+            "s.toml",
+            "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\nsecure_cookies = true\n",
+        )
+        .unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(s.secure_cookies);
+        assert_eq!(s.session_hours, Settings::default().session_hours);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = Settings::from_toml(
+            "tocsin.toml",
+            "# settings\nlisten = \"127.0.0.1:8080\"\n  databse_url = \"sqlite://x.db\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("tocsin.toml:3:3: error: unknown field `databse_url`"),
+            "{err}"
+        );
+        // The valid keys are listed, so the typo is easy to fix.
+        assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_column() {
+        let err = Settings::from_toml("s.toml", "session_hours = \"twelve\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:1:17: error: "), "{err}");
+        let err = Settings::from_toml("s.toml", "log_format = \"xml\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:1:14: error: "), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let err =
+            Settings::from_toml("s.toml", "listen = \"a\"\nbody_limit_bytes = \n").unwrap_err();
+        assert!(err.starts_with("s.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn line_col_counts_characters_from_one() {
+        let text = "ab\nçd\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        // `ç` is two bytes but one column.
+        assert_eq!(line_col(text, 5), (2, 2));
+        // Past the end clamps instead of panicking.
+        assert_eq!(line_col(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let err = Settings::from_file("/nonexistent/tocsin.toml").unwrap_err();
+        assert!(
+            err.starts_with("/nonexistent/tocsin.toml: cannot read"),
+            "{err}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod store;
+pub mod web;
 
 use serde::Serialize;
 use utoipa::ToSchema;

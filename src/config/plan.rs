@@ -165,3 +165,170 @@ fn changed_fields(old: &serde_json::Value, new: &serde_json::Value) -> Vec<Strin
         .cloned()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The diff on small catalogs built in code: which changes, in which order, shown how.
+
+    use super::*;
+    use crate::catalog::{Domain, Tier};
+    use crate::people::Team;
+
+    fn tier(level: u8) -> Tier {
+        Tier {
+            level,
+            name: format!("Tier {level}"),
+            description: String::new(),
+        }
+    }
+
+    fn team(id: &str) -> Team {
+        Team {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+        }
+    }
+
+    fn domain(id: &str) -> Domain {
+        Domain {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+        }
+    }
+
+    fn order(plan: &Plan) -> Vec<String> {
+        plan.changes
+            .iter()
+            .map(|c| {
+                let op = match c.op {
+                    Op::Create => "+",
+                    Op::Update { .. } => "~",
+                    Op::Delete => "-",
+                };
+                format!("{op}{} {}", c.kind.noun(), c.id)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn creates_follow_dependency_order_and_deletes_reverse_it() {
+        // Listed in the "wrong" order in both catalogs on purpose: the plan orders by kind
+        // (referenced kinds first) for creates, and the exact reverse for deletes.
+        let old = Catalog {
+            domains: vec![domain("d1"), domain("d2")],
+            teams: vec![team("old-a"), team("old-b")],
+            tiers: vec![tier(9)],
+            ..Catalog::default()
+        };
+        let new = Catalog {
+            domains: vec![domain("new-d")],
+            teams: vec![team("t2"), team("t1")],
+            tiers: vec![tier(1), tier(0)],
+            ..Catalog::default()
+        };
+        assert_eq!(
+            order(&diff(&old, &new)),
+            [
+                "+tier 1",
+                "+tier 0",
+                "+team t2",
+                "+team t1",
+                "+domain new-d",
+                "-domain d2",
+                "-domain d1",
+                "-team old-b",
+                "-team old-a",
+                "-tier 9",
+            ]
+        );
+    }
+
+    #[test]
+    fn updates_name_the_changed_fields() {
+        let old = Catalog {
+            teams: vec![team("a"), team("b")],
+            ..Catalog::default()
+        };
+        let mut new = old.clone();
+        new.teams[1].name = "B".into();
+        new.teams[1].description = "now described".into();
+        let plan = diff(&old, &new);
+        assert_eq!(
+            plan.changes,
+            [Change {
+                kind: Kind::Team,
+                id: "b".into(),
+                op: Op::Update {
+                    fields: vec!["description".into(), "name".into()]
+                },
+            }]
+        );
+        assert_eq!(
+            plan.to_string(),
+            "  ~ update team b (description, name)\nPlan: 0 to create, 1 to update, 0 to delete."
+        );
+        // Back again: the field that becomes empty (and so is not serialized) still counts.
+        let back = diff(&new, &old);
+        assert_eq!(order(&back), ["~team b"]);
+        assert_eq!(
+            back.changes[0].op,
+            Op::Update {
+                fields: vec!["description".into(), "name".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn same_records_in_another_order_are_no_change() {
+        let a = Catalog {
+            teams: vec![team("a"), team("b")],
+            tiers: vec![tier(0), tier(1)],
+            ..Catalog::default()
+        };
+        let mut b = a.clone();
+        b.teams.reverse();
+        b.tiers.reverse();
+        let plan = diff(&a, &b);
+        assert!(plan.is_empty());
+        assert_eq!(
+            plan.to_string(),
+            "Plan: 0 to create, 0 to update, 0 to delete."
+        );
+    }
+
+    #[test]
+    fn plan_serializes_for_the_api() {
+        let plan = diff(
+            &Catalog::default(),
+            &Catalog {
+                teams: vec![team("a")],
+                ..Catalog::default()
+            },
+        );
+        assert_eq!(
+            serde_json::to_value(&plan).unwrap(),
+            serde_json::json!({"changes": [{"kind": "team", "id": "a", "op": "create"}]})
+        );
+    }
+
+    #[test]
+    fn overlay_takes_managed_kinds_from_the_files() {
+        let base = Catalog {
+            teams: vec![team("db-team")],
+            tiers: vec![tier(0)],
+            ..Catalog::default()
+        };
+        let files = Catalog {
+            teams: vec![team("file-team")],
+            ..Catalog::default()
+        };
+        let managed = BTreeSet::from([Kind::Team, Kind::Domain]);
+        let merged = overlay(&base, &files, &managed);
+        assert_eq!(merged.teams, files.teams);
+        assert_eq!(merged.tiers, base.tiers);
+        // Managed and empty in the files: the kind becomes empty (its records get deleted).
+        assert!(merged.domains.is_empty());
+    }
+}

@@ -77,9 +77,12 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(web::router())
         .merge(crate::auth::web::router())
+        .merge(crate::auth::api::router())
         .merge(crate::catalog::api::router())
         .merge(crate::catalog::web::router())
+        .merge(crate::people::web::router())
         .merge(crate::audit::api::router())
+        .merge(crate::audit::web::router())
         .merge(crate::handbook::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.

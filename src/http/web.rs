@@ -1,17 +1,20 @@
 //! What every page shares: the layout context (who is signed in, their CSRF token, which
-//! navigation entry is active), our stylesheet, and the home page.
+//! navigation entry is active), HTML error pages, our stylesheet, and the home dashboard.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::State;
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::auth::Role;
 use crate::auth::extract::{Principal, WebUser};
+use crate::catalog::store;
 
 use super::AppState;
+use super::error::AppError;
 
 const CSS: &str = include_str!("../../static/tocsin.css");
 
@@ -62,6 +65,80 @@ impl Layout {
     }
 }
 
+/// An error shown as an HTML page inside the layout (pages never answer with the API's JSON).
+/// Boxed: it travels in every page handler's `Result`, and the happy path should stay small.
+pub struct PageError(Box<PageErrorInner>);
+
+struct PageErrorInner {
+    layout: Layout,
+    error: AppError,
+}
+
+impl PageError {
+    /// `active` keeps the navigation pointing at the section the person was browsing.
+    pub fn new(p: &Principal, active: &'static str, error: impl Into<AppError>) -> Self {
+        Self(Box::new(PageErrorInner {
+            layout: Layout::new(p, active, ""),
+            error: error.into(),
+        }))
+    }
+}
+
+/// `result.or_page(&p, "services")?` turns a store or auth error into an HTML error page.
+pub trait OrPage<T> {
+    fn or_page(self, p: &Principal, active: &'static str) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, p: &Principal, active: &'static str) -> Result<T, PageError> {
+        self.map_err(|e| PageError::new(p, active, e))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let PageErrorInner { mut layout, error } = *self.0;
+        let status = error.status();
+        let (title, message) = match &error {
+            AppError::NotFound => (
+                "Not found",
+                "There is nothing here. It may have been renamed or removed from the catalog."
+                    .to_string(),
+            ),
+            AppError::Forbidden(role) => (
+                "Not allowed",
+                format!("This page needs the {role} role. Ask an admin if you need access."),
+            ),
+            AppError::BadRequest(m) => ("Bad request", m.clone()),
+            AppError::Internal(cause) => {
+                // Logged here because the person only sees that it is our fault, not why.
+                tracing::error!(%cause, "internal error on a page");
+                (
+                    "Something went wrong",
+                    "This is our fault, not yours; it has been logged. Try again in a moment."
+                        .to_string(),
+                )
+            }
+            other => ("Error", other.to_string()),
+        };
+        layout.title = title.to_string();
+        let page = ErrorPage {
+            layout,
+            status: status.as_u16(),
+            message,
+        };
+        (status, page).into_response()
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
@@ -78,14 +155,72 @@ async fn css() -> impl IntoResponse {
     )
 }
 
+/// One tier on the dashboard: how many services it holds.
+struct TierCount {
+    level: u8,
+    description: String,
+    count: usize,
+}
+
+/// A Tier 0 service on the dashboard, with its owner's name resolved.
+struct Critical {
+    id: String,
+    name: String,
+    team_id: String,
+    team: String,
+}
+
+/// The home dashboard. Later features (who is on call now, open incidents) add their panel
+/// data here and a `<section class="panel">` in `home.html`, above the catalog panels.
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct Home {
     layout: Layout,
+    services: usize,
+    tiers: Vec<TierCount>,
+    functions: usize,
+    critical_functions: usize,
+    teams: usize,
+    people: usize,
+    tier0: Vec<Critical>,
 }
 
-async fn home(WebUser(p): WebUser) -> Home {
-    Home {
-        layout: Layout::new(&p, "home", "Tocsin"),
-    }
+async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, PageError> {
+    let c = store::load(&s.db).await.or_page(&p, "home")?;
+    let tiers = c
+        .tiers
+        .iter()
+        .map(|t| TierCount {
+            level: t.level,
+            description: t.description.clone(),
+            count: c.services.iter().filter(|s| s.tier == t.level).count(),
+        })
+        .collect();
+    let tier0 = c
+        .services
+        .iter()
+        .filter(|s| s.tier == 0)
+        .map(|s| Critical {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            team_id: s.owner_team.clone(),
+            team: c
+                .team(&s.owner_team)
+                .map_or_else(|| s.owner_team.clone(), |t| t.name.clone()),
+        })
+        .collect();
+    Ok(Home {
+        layout: Layout::new(&p, "home", "Home"),
+        services: c.services.len(),
+        tiers,
+        functions: c.business_functions.len(),
+        critical_functions: c
+            .business_functions
+            .iter()
+            .filter(|f| f.criticality == crate::catalog::Criticality::Critical)
+            .count(),
+        teams: c.teams.len(),
+        people: c.people.len(),
+        tier0,
+    })
 }

@@ -2,6 +2,7 @@
 //! (a person lists their teams), which is how the YAML reads.
 
 pub mod store;
+pub mod web;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -2,5 +2,11 @@
 
 mod support;
 
+mod api;
+mod auth;
+mod browser;
 mod config;
+mod serve;
 mod store;
+mod web;
+mod webdriver;
