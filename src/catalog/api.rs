@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::api::{Admin, ApiPath, ApiQuery};
 use crate::auth::extract::Principal;
-use crate::config::apply::{ApplyError, apply};
+use crate::config::apply::apply_with;
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::json::ApiJson;
@@ -203,7 +203,6 @@ async fn create<T: Record>(
     State(s): State<AppState>,
     ApiJson(record): ApiJson<T>,
 ) -> Result<impl IntoResponse, AppError> {
-    no_nul(&record)?;
     let id = record.id();
     let added = record.clone();
     write::<T>(&s, &p, unprocessable, |all| {
@@ -232,7 +231,6 @@ async fn replace<T: Record>(
     ApiJson(record): ApiJson<T>,
 ) -> Result<Json<T>, AppError> {
     let id = T::path_id(id)?;
-    no_nul(&record)?;
     if record.id() != id {
         return Err(AppError::invalid(format!(
             "the body's id {:?} differs from the URL's {id:?}; ids cannot be changed, \
@@ -277,28 +275,22 @@ async fn remove<T: Record>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// API catalog writes in this process, one at a time. Each edits a snapshot of the whole catalog:
-/// interleaved, two creates of one id would both succeed (the second silently overwriting the
-/// first), and an edit could write back a snapshot missing another's change. Other processes
-/// (the CLI, a second server) are not covered; see `config::apply`.
-static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Loads the catalog, lets `edit` change the records of kind `T`, and applies the result as the
-/// principal. Validation problems become `on_invalid`'s error.
+/// Lets `edit` change the records of kind `T` in the current catalog and applies the result as
+/// the principal, under the catalog lock (so concurrent writers, API or CLI, queue rather than
+/// overwrite each other). Validation problems become `on_invalid`'s error.
 async fn write<T: Record>(
     s: &AppState,
     who: &Principal,
     on_invalid: impl FnOnce(&Catalog, &[Problem]) -> AppError,
     edit: impl FnOnce(&mut Vec<T>) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    let _one_at_a_time = WRITES.lock().await;
-    let mut desired = store::load(&s.db).await?;
-    edit(T::all_mut(&mut desired))?;
-    match apply(&s.db, s.clock.now_ms(), &who.name, &desired, false).await {
-        Ok(_plan) => Ok(()),
-        Err(ApplyError::Invalid(problems)) => Err(on_invalid(&desired, &problems)),
-        Err(ApplyError::Store(e)) => Err(e.into()),
-    }
+    let edit = |mut desired: Catalog| {
+        edit(T::all_mut(&mut desired))?;
+        Ok(desired)
+    };
+    let on_invalid = |c: &Catalog, problems: Vec<Problem>| on_invalid(c, &problems);
+    apply_with(&s.db, s.clock.now_ms(), &who.name, false, edit, on_invalid).await?;
+    Ok(())
 }
 
 /// A 422 whose detail names each problem's record by id (its index in the whole catalog would
@@ -358,22 +350,6 @@ fn record_id(c: &Catalog, p: &Problem) -> String {
 /// An id from the URL that could name a record; anything else is a 404 without a query.
 fn known_id(raw: String) -> Result<String, AppError> {
     check_id(&raw).map(|()| raw).map_err(|_| AppError::NotFound)
-}
-
-/// PostgreSQL cannot store NUL in text (SQLite can), so it is refused on both, as a 422.
-fn no_nul<T: Serialize>(record: &T) -> Result<(), AppError> {
-    fn has_nul(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::String(s) => s.contains('\0'),
-            serde_json::Value::Array(a) => a.iter().any(has_nul),
-            serde_json::Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-            _ => false,
-        }
-    }
-    match serde_json::to_value(record) {
-        Ok(v) if has_nul(&v) => Err(AppError::invalid("text cannot contain NUL characters")),
-        _ => Ok(()),
-    }
 }
 
 async fn impact(

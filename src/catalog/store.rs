@@ -7,26 +7,41 @@ use crate::db::{Db, StoreError, Tx};
 use crate::people;
 use crate::{on_db, on_tx};
 
-use super::impact::{FunctionImpact, Impact, ServiceRef};
+use super::impact::{FunctionImpact, Impact, ServiceRef, hops};
 use super::{
     BusinessFunction, Catalog, Criticality, Domain, Kind, Link, Service, ServiceType, Tier,
 };
 
-/// Reads the whole catalog, every list ordered by id (tiers by level).
+/// Reads the whole catalog, every list ordered by id (tiers by level). The order is fixed here,
+/// in Rust, because PostgreSQL's `order by` on text follows the server's collation.
 pub async fn load(db: &Db) -> Result<Catalog, StoreError> {
-    Ok(Catalog {
-        tiers: load_tiers(db).await?,
-        teams: people::store::load_teams(db).await?,
-        domains: load_domains(db).await?,
-        people: people::store::load_people(db).await?,
-        business_functions: load_functions(db).await?,
-        services: load_services(db).await?,
-    })
+    // One read transaction: a consistent snapshot even while a writer commits.
+    let mut tx = db.begin().await?;
+    load_in(&mut tx).await
 }
 
-async fn load_tiers(db: &Db) -> Result<Vec<Tier>, StoreError> {
+/// [`load`] inside a transaction, on its connection (the catalog writer reads under its lock).
+pub async fn load_in(tx: &mut Tx) -> Result<Catalog, StoreError> {
+    let mut c = Catalog {
+        tiers: load_tiers(tx).await?,
+        teams: people::store::load_teams(tx).await?,
+        domains: load_domains(tx).await?,
+        people: people::store::load_people(tx).await?,
+        business_functions: load_functions(tx).await?,
+        services: load_services(tx).await?,
+    };
+    c.teams.sort_by(|a, b| a.id.cmp(&b.id));
+    c.domains.sort_by(|a, b| a.id.cmp(&b.id));
+    c.people.sort_by(|a, b| a.id.cmp(&b.id));
+    c.business_functions.sort_by(|a, b| a.id.cmp(&b.id));
+    c.services.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(c)
+}
+
+async fn load_tiers(tx: &mut Tx) -> Result<Vec<Tier>, StoreError> {
     const SQL: &str = "select level, name, description from tiers order by level";
-    let rows: Vec<(i64, String, String)> = on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+    let rows: Vec<(i64, String, String)> =
+        on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     Ok(rows
         .into_iter()
         .map(|(level, name, description)| Tier {
@@ -37,10 +52,10 @@ async fn load_tiers(db: &Db) -> Result<Vec<Tier>, StoreError> {
         .collect())
 }
 
-async fn load_domains(db: &Db) -> Result<Vec<Domain>, StoreError> {
+async fn load_domains(tx: &mut Tx) -> Result<Vec<Domain>, StoreError> {
     const SQL: &str = "select id, name, description from domains order by id";
     let rows: Vec<(String, String, String)> =
-        on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+        on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     Ok(rows
         .into_iter()
         .map(|(id, name, description)| Domain {
@@ -51,14 +66,16 @@ async fn load_domains(db: &Db) -> Result<Vec<Domain>, StoreError> {
         .collect())
 }
 
-async fn load_functions(db: &Db) -> Result<Vec<BusinessFunction>, StoreError> {
+async fn load_functions(tx: &mut Tx) -> Result<Vec<BusinessFunction>, StoreError> {
     const SQL: &str = "select id, name, description, primary_domain, owner_team, criticality \
         from business_functions order by id";
     const DOMAINS: &str =
         "select function_id, domain_id from function_domains order by function_id, position";
     type Row = (String, String, String, String, String, String);
-    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
-    let mut domains = group(on_db!(db, |p| sqlx::query_as(DOMAINS).fetch_all(p).await)?);
+    let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
+    let mut domains = group(on_tx!(tx, |c| sqlx::query_as(DOMAINS)
+        .fetch_all(&mut *c)
+        .await)?);
     Ok(rows
         .into_iter()
         .map(
@@ -75,7 +92,7 @@ async fn load_functions(db: &Db) -> Result<Vec<BusinessFunction>, StoreError> {
         .collect())
 }
 
-async fn load_services(db: &Db) -> Result<Vec<Service>, StoreError> {
+async fn load_services(tx: &mut Tx) -> Result<Vec<Service>, StoreError> {
     const SQL: &str = "select id, name, description, kind, stateful, owner_team, tier, domain \
         from services order by id";
     const DEPS: &str =
@@ -83,10 +100,12 @@ async fn load_services(db: &Db) -> Result<Vec<Service>, StoreError> {
     const LINKS: &str =
         "select service_id, title, url from service_links order by service_id, position";
     type Row = (String, String, String, String, bool, String, i64, String);
-    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
-    let mut deps = group(on_db!(db, |p| sqlx::query_as(DEPS).fetch_all(p).await)?);
+    let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
+    let mut deps = group(on_tx!(tx, |c| sqlx::query_as(DEPS)
+        .fetch_all(&mut *c)
+        .await)?);
     let link_rows: Vec<(String, String, String)> =
-        on_db!(db, |p| sqlx::query_as(LINKS).fetch_all(p).await)?;
+        on_tx!(tx, |c| sqlx::query_as(LINKS).fetch_all(&mut *c).await)?;
     let mut links: HashMap<String, Vec<Link>> = HashMap::new();
     for (service, title, url) in link_rows {
         links.entry(service).or_default().push(Link { title, url });
@@ -116,6 +135,17 @@ fn group(pairs: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
         map.entry(k).or_default().push(v);
     }
     map
+}
+
+/// Takes the catalog write lock for the rest of `tx` (see migration 0002): concurrent catalog
+/// writers queue here instead of overwriting each other's snapshots.
+pub async fn lock_catalog(tx: &mut Tx) -> Result<(), StoreError> {
+    const SQL: &str = "update locks set version = version + 1 where name = 'catalog'";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// Creates or replaces the record `id` of `kind`, taken from `catalog`.
@@ -298,18 +328,24 @@ async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
 /// included, each with its distance) and every business function whose primary or depended-on
 /// domains contain one of those services.
 pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreError> {
-    const AFFECTED: &str = "with recursive affected(id, depth) as ( \
-            select id, cast(0 as bigint) from services where id = $1 \
+    // The CTE visits each service once (UNION on the id alone); hop counts are computed in Rust
+    // from the edges, because a depth column would make the CTE revisit a service once per path
+    // length, which explodes on real dependency graphs.
+    const AFFECTED: &str = "with recursive affected(id) as ( \
+            select id from services where id = $1 \
             union \
-            select d.service_id, a.depth + 1 from service_dependencies d \
-            join affected a on d.depends_on = a.id where a.depth < 1000) \
-        select s.id, s.name, s.tier, min(a.depth) from affected a join services s on s.id = a.id \
-        group by s.id, s.name, s.tier order by min(a.depth), s.id";
-    const FUNCTIONS: &str = "with recursive affected(id, depth) as ( \
-            select id, cast(0 as bigint) from services where id = $1 \
+            select d.service_id from service_dependencies d join affected a on d.depends_on = a.id) \
+        select s.id, s.name, s.tier from affected a join services s on s.id = a.id";
+    const EDGES: &str = "with recursive affected(id) as ( \
+            select id from services where id = $1 \
             union \
-            select d.service_id, a.depth + 1 from service_dependencies d \
-            join affected a on d.depends_on = a.id where a.depth < 1000), \
+            select d.service_id from service_dependencies d join affected a on d.depends_on = a.id) \
+        select d.depends_on, d.service_id from service_dependencies d \
+        join affected a on a.id = d.depends_on";
+    const FUNCTIONS: &str = "with recursive affected(id) as ( \
+            select id from services where id = $1 \
+            union \
+            select d.service_id from service_dependencies d join affected a on d.depends_on = a.id), \
         hit(domain) as (select distinct s.domain from affected a join services s on s.id = a.id) \
         select f.id, f.name, f.criticality, f.primary_domain in (select domain from hit) \
         from business_functions f \
@@ -317,29 +353,24 @@ pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreEr
            or exists (select 1 from function_domains fd where fd.function_id = f.id \
                       and fd.domain_id in (select domain from hit)) \
         order by f.id";
-    type SvcRow = (String, String, i64, i64);
-    let services: Vec<SvcRow> = on_db!(db, |p| sqlx::query_as(AFFECTED)
+    let services: Vec<(String, String, i64)> = on_db!(db, |p| sqlx::query_as(AFFECTED)
         .bind(service)
         .fetch_all(p)
         .await)?;
     if services.is_empty() {
         return Err(StoreError::NotFound);
     }
+    let edges: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(EDGES)
+        .bind(service)
+        .fetch_all(p)
+        .await)?;
     let functions: Vec<(String, String, String, bool)> = on_db!(db, |p| sqlx::query_as(FUNCTIONS)
         .bind(service)
         .fetch_all(p)
         .await)?;
     Ok(Impact {
         service: service.to_string(),
-        services: services
-            .into_iter()
-            .map(|(id, name, tier, depth)| ServiceRef {
-                id,
-                name,
-                tier,
-                depth,
-            })
-            .collect(),
+        services: with_depths(services, &[service.to_string()], &edges),
         business_functions: functions
             .into_iter()
             .map(|(id, name, criticality, primary)| FunctionImpact {
@@ -353,21 +384,31 @@ pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreEr
 }
 
 /// Every service a business function ultimately relies on: the services of its primary and
-/// depended-on domains, and everything those depend on, transitively.
+/// depended-on domains (0 hops), and everything those depend on, transitively.
 pub async fn dependencies_of_function(
     db: &Db,
     function: &str,
 ) -> Result<Vec<ServiceRef>, StoreError> {
     const EXISTS: &str = "select count(*) from business_functions where id = $1";
-    const SQL: &str = "with recursive needed(id, depth) as ( \
-            select s.id, cast(0 as bigint) from services s join business_functions f on f.id = $1 \
+    const NEEDED: &str = "with recursive roots(id) as ( \
+            select s.id from services s join business_functions f on f.id = $1 \
             where s.domain = f.primary_domain \
-               or s.domain in (select domain_id from function_domains where function_id = $1) \
+               or s.domain in (select domain_id from function_domains where function_id = $1)), \
+        needed(id) as ( \
+            select id from roots \
             union \
-            select d.depends_on, n.depth + 1 from service_dependencies d \
-            join needed n on d.service_id = n.id where n.depth < 1000) \
-        select s.id, s.name, s.tier, min(n.depth) from needed n join services s on s.id = n.id \
-        group by s.id, s.name, s.tier order by min(n.depth), s.id";
+            select d.depends_on from service_dependencies d join needed n on d.service_id = n.id) \
+        select s.id, s.name, s.tier, s.id in (select id from roots) \
+        from needed n join services s on s.id = n.id";
+    const EDGES: &str = "with recursive roots(id) as ( \
+            select s.id from services s join business_functions f on f.id = $1 \
+            where s.domain = f.primary_domain \
+               or s.domain in (select domain_id from function_domains where function_id = $1)), \
+        needed(id) as ( \
+            select id from roots \
+            union \
+            select d.depends_on from service_dependencies d join needed n on d.service_id = n.id) \
+        select d.service_id, d.depends_on from service_dependencies d join needed n on n.id = d.service_id";
     let found: i64 = on_db!(db, |p| sqlx::query_scalar(EXISTS)
         .bind(function)
         .fetch_one(p)
@@ -375,17 +416,38 @@ pub async fn dependencies_of_function(
     if found == 0 {
         return Err(StoreError::NotFound);
     }
-    let rows: Vec<(String, String, i64, i64)> = on_db!(db, |p| sqlx::query_as(SQL)
+    let rows: Vec<(String, String, i64, bool)> = on_db!(db, |p| sqlx::query_as(NEEDED)
         .bind(function)
         .fetch_all(p)
         .await)?;
-    Ok(rows
+    let roots: Vec<String> = rows.iter().filter(|r| r.3).map(|r| r.0.clone()).collect();
+    let services = rows
         .into_iter()
-        .map(|(id, name, tier, depth)| ServiceRef {
+        .map(|(id, name, tier, _)| (id, name, tier))
+        .collect();
+    let edges: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(EDGES)
+        .bind(function)
+        .fetch_all(p)
+        .await)?;
+    Ok(with_depths(services, &roots, &edges))
+}
+
+/// Attaches hop counts (from `roots`, along `edges`) and orders by distance, then id.
+fn with_depths(
+    services: Vec<(String, String, i64)>,
+    roots: &[String],
+    edges: &[(String, String)],
+) -> Vec<ServiceRef> {
+    let depth = hops(roots, edges);
+    let mut refs: Vec<ServiceRef> = services
+        .into_iter()
+        .map(|(id, name, tier)| ServiceRef {
+            depth: depth.get(&id).copied().unwrap_or(0),
             id,
             name,
             tier,
-            depth,
         })
-        .collect())
+        .collect();
+    refs.sort_by(|a, b| a.depth.cmp(&b.depth).then_with(|| a.id.cmp(&b.id)));
+    refs
 }

@@ -43,6 +43,7 @@ pub fn validate(catalog: &Catalog) -> Vec<Problem> {
     c.people();
     c.functions();
     c.services();
+    c.nul_characters();
     c.problems
 }
 
@@ -254,6 +255,34 @@ impl Checker<'_> {
             }
         }
         self.cycles();
+    }
+
+    /// PostgreSQL cannot store NUL in text, and no one means to write it: reject it anywhere.
+    fn nul_characters(&mut self) {
+        fn scan<T: serde::Serialize>(items: &[T]) -> Vec<usize> {
+            let has_nul =
+                |item: &T| serde_json::to_string(item).is_ok_and(|j| j.contains("\\u0000"));
+            items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| has_nul(i))
+                .map(|(i, _)| i)
+                .collect()
+        }
+        let c = self.catalog;
+        let found = [
+            (Kind::Tier, scan(&c.tiers)),
+            (Kind::Team, scan(&c.teams)),
+            (Kind::Domain, scan(&c.domains)),
+            (Kind::Person, scan(&c.people)),
+            (Kind::BusinessFunction, scan(&c.business_functions)),
+            (Kind::Service, scan(&c.services)),
+        ];
+        for (kind, indexes) in found {
+            for i in indexes {
+                self.push(kind, i, "", "text must not contain NUL characters".into());
+            }
+        }
     }
 
     /// Reports each dependency cycle once, at the edge that closes it.

@@ -1,7 +1,7 @@
 //! Catalog commands: validate, apply, export, impact, handbook.
 
 use crate::catalog::{Catalog, store};
-use crate::config::{self, Source, apply::ApplyError};
+use crate::config::{self, Source, apply::ApplyError, plan};
 use crate::db::StoreError;
 
 use super::DbArgs;
@@ -70,7 +70,13 @@ pub async fn apply(files: &[String], dry_run: bool, args: &DbArgs) -> anyhow::Re
         Err(errors) => return Ok(print_errors(&errors)),
     };
     let now = jiff::Timestamp::now().as_millisecond();
-    match config::apply::apply(&db, now, &actor(), &loaded.catalog, dry_run).await {
+    // Unmanaged kinds come from the database as it is under the lock, not as it was read above.
+    let edit = |current: Catalog| Ok(plan::overlay(&current, &loaded.catalog, &loaded.managed));
+    match config::apply::apply_with(&db, now, &actor(), dry_run, edit, |_, p| {
+        ApplyError::Invalid(p)
+    })
+    .await
+    {
         Ok(plan) if plan.is_empty() => println!("No changes: the database matches the files."),
         Ok(plan) => {
             println!("{plan}");

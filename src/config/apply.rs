@@ -1,6 +1,10 @@
 //! Writing a desired catalog: validate it whole, diff it against the database, and write the
 //! plan with one audit entry per change, all in one transaction. Config-as-code and the REST
 //! API both write through here, so both get the same checks.
+//!
+//! The desired catalog is computed from the current one *under the catalog lock* (see
+//! [`apply_with`]): two writers that each edit a snapshot could otherwise both succeed, the
+//! second silently undoing the first.
 
 use crate::audit;
 use crate::catalog::validate::{Problem, validate};
@@ -26,35 +30,55 @@ pub async fn apply(
     desired: &Catalog,
     dry_run: bool,
 ) -> Result<Plan, ApplyError> {
-    let problems = validate(desired);
-    if !problems.is_empty() {
-        return Err(ApplyError::Invalid(problems));
+    apply_with(
+        db,
+        at,
+        actor,
+        dry_run,
+        |_| Ok(desired.clone()),
+        |_, p| ApplyError::Invalid(p),
+    )
+    .await
+}
+
+/// Locks the catalog, lets `edit` turn the current catalog into the desired one, validates it
+/// (problems go through `on_invalid`), and writes the difference. A dry run takes no lock and
+/// writes nothing.
+pub async fn apply_with<E: From<StoreError>>(
+    db: &Db,
+    at: Millis,
+    actor: &str,
+    dry_run: bool,
+    edit: impl FnOnce(Catalog) -> Result<Catalog, E>,
+    on_invalid: impl FnOnce(&Catalog, Vec<Problem>) -> E,
+) -> Result<Plan, E> {
+    let mut tx = db.begin().await?;
+    if !dry_run {
+        store::lock_catalog(&mut tx).await?;
     }
-    let current = store::load(db).await?;
-    let plan = diff(&current, desired);
+    // Read after taking the lock, on the same connection: no other writer can commit until we
+    // do, so this is the latest state and stays so. (Reading through another pooled connection
+    // could deadlock: the waiting writers may hold every connection of the pool.)
+    let current = store::load_in(&mut tx).await?;
+    let desired = edit(current.clone())?;
+    let problems = validate(&desired);
+    if !problems.is_empty() {
+        return Err(on_invalid(&desired, problems));
+    }
+    let plan = diff(&current, &desired);
     if dry_run || plan.is_empty() {
         return Ok(plan);
     }
-    let mut tx = db.begin().await?;
     for change in &plan.changes {
-        let action = match change.op {
-            Op::Create => {
-                store::upsert(&mut tx, desired, change.kind, &change.id).await?;
-                "create"
-            }
-            Op::Update { .. } => {
-                store::upsert(&mut tx, desired, change.kind, &change.id).await?;
-                "update"
-            }
-            Op::Delete => {
-                store::delete(&mut tx, change.kind, &change.id).await?;
-                "delete"
-            }
+        let (action, detail) = match &change.op {
+            Op::Create => ("create", String::new()),
+            Op::Update { fields } => ("update", fields.join(", ")),
+            Op::Delete => ("delete", String::new()),
         };
-        let detail = match &change.op {
-            Op::Update { fields } => fields.join(", "),
-            _ => String::new(),
-        };
+        match change.op {
+            Op::Delete => store::delete(&mut tx, change.kind, &change.id).await?,
+            _ => store::upsert(&mut tx, &desired, change.kind, &change.id).await?,
+        }
         let target = format!("{} {}", change.kind.noun(), change.id);
         audit::store::record(
             &mut tx,

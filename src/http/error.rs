@@ -107,9 +107,9 @@ impl IntoResponse for AppError {
         };
         let mut response = (status, Json(body)).into_response();
         if let Self::TooManyRequests { retry_after } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        .layer(axum::middleware::from_fn(ops::json_too_large))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -53,6 +53,20 @@ pub async fn not_found() -> AppError {
     AppError::NotFound
 }
 
+/// Gives tower-http's plain-text 413 (sent before a handler runs, when `Content-Length` is over
+/// the limit) our JSON error shape.
+pub async fn json_too_large(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return AppError::TooLarge.into_response();
+    }
+    response
+}
+
 /// Counts requests and their latency by matched route and status.
 pub async fn track_metrics(req: Request, next: Next) -> Response {
     let route = req

@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Db, StoreError, Tx};
-use crate::{on_db, on_tx};
+use crate::db::{StoreError, Tx};
+use crate::on_tx;
 
 use super::{Person, Team};
 
-pub async fn load_teams(db: &Db) -> Result<Vec<Team>, StoreError> {
+pub async fn load_teams(tx: &mut Tx) -> Result<Vec<Team>, StoreError> {
     const SQL: &str = "select id, name, description from teams order by id";
     let rows: Vec<(String, String, String)> =
-        on_db!(db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
+        on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     Ok(rows
         .into_iter()
         .map(|(id, name, description)| Team {
@@ -21,12 +21,13 @@ pub async fn load_teams(db: &Db) -> Result<Vec<Team>, StoreError> {
         .collect())
 }
 
-pub async fn load_people(db: &Db) -> Result<Vec<Person>, StoreError> {
+pub async fn load_people(tx: &mut Tx) -> Result<Vec<Person>, StoreError> {
     const PEOPLE: &str = "select id, name, email, time_zone from people order by id";
     const TEAMS: &str = "select person_id, team_id from person_teams order by person_id, position";
     let rows: Vec<(String, String, String, String)> =
-        on_db!(db, |p| sqlx::query_as(PEOPLE).fetch_all(p).await)?;
-    let links: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(TEAMS).fetch_all(p).await)?;
+        on_tx!(tx, |c| sqlx::query_as(PEOPLE).fetch_all(&mut *c).await)?;
+    let links: Vec<(String, String)> =
+        on_tx!(tx, |c| sqlx::query_as(TEAMS).fetch_all(&mut *c).await)?;
     let mut teams: HashMap<String, Vec<String>> = HashMap::new();
     for (person, team) in links {
         teams.entry(person).or_default().push(team);
