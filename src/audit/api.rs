@@ -6,9 +6,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::api::{Admin, ApiQuery};
+use crate::auth::extract::Admin;
 use crate::http::AppState;
 use crate::http::error::AppError;
+use crate::http::json::ApiQuery;
 
 use super::{Entry, store};
 

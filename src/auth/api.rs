@@ -1,24 +1,21 @@
 //! Auth over the REST API: who am I (`/api/v1/me`) and API tokens for admins (list, create with
-//! the secret shown once, revoke). Also the extractors every JSON module shares: [`Admin`], and
-//! [`ApiQuery`] / [`ApiPath`], which turn axum's plain-text rejections into our JSON 400.
+//! the secret shown once, revoke).
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
 use crate::http::AppState;
 use crate::http::error::AppError;
-use crate::http::json::ApiJson;
+use crate::http::json::{ApiJson, ApiPath};
 
 use super::Role;
-use super::extract::Principal;
+use super::extract::{Admin, Principal};
 use super::store::{self, Token};
 
 pub fn router() -> Router<AppState> {
@@ -26,48 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/tokens", get(list).post(create))
         .route("/api/v1/tokens/{id}", delete(revoke))
-}
-
-/// A caller with the admin role. As an extractor it answers 401/403 before the body is read,
-/// so a viewer never learns whether their body would have been valid.
-pub struct Admin(pub Principal);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let p = Principal::from_request_parts(parts, state).await?;
-        p.require(Role::Admin)?;
-        Ok(Self(p))
-    }
-}
-
-/// `Query` with our error shape: a bad query string is a JSON 400 naming the parameter.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Self(v))
-            .map_err(|e| AppError::BadRequest(e.body_text()))
-    }
-}
-
-/// `Path` with our error shape (a segment that is not valid UTF-8 once decoded is a JSON 400).
-pub struct ApiPath<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| Self(v))
-            .map_err(|e| AppError::BadRequest(e.body_text()))
-    }
 }
 
 /// Who the caller is: an account name, or `token:NAME` for an API token.
@@ -118,7 +73,7 @@ async fn create(
         ));
     }
     let (id, secret) =
-        crate::cli::create_token(&s.db, name, new.role, &p.name, s.clock.now_ms()).await?;
+        super::accounts::create_token(&s.db, name, new.role, &p.name, s.clock.now_ms()).await?;
     let created = CreatedToken {
         id,
         name: name.to_string(),

@@ -139,6 +139,20 @@ impl OptionalFromRequestParts<AppState> for Principal {
     }
 }
 
+/// A caller with the admin role. As an extractor it answers 401/403 before the body is read,
+/// so a viewer never learns whether their body would have been valid.
+pub struct Admin(pub Principal);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let p = <Principal as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        p.require(Role::Admin)?;
+        Ok(Self(p))
+    }
+}
+
 /// A signed-in person viewing pages; anyone else is sent to the login form.
 pub struct WebUser(pub Principal);
 

@@ -1,6 +1,7 @@
 //! Who may do what: accounts with argon2id passwords, browser sessions, API tokens (shown once,
 //! stored as SHA-256 hashes, revocable) and the three roles.
 
+pub mod accounts;
 pub mod api;
 pub mod extract;
 pub mod limiter;

@@ -13,17 +13,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::api::{Admin, ApiPath, ApiQuery};
+use crate::auth::extract::Admin;
 use crate::auth::extract::Principal;
 use crate::config::apply::apply_with;
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::json::ApiJson;
+use crate::http::json::{ApiPath, ApiQuery};
 use crate::people::{Person, Team};
 
 use super::impact::{Impact, ServiceRef};
 use super::validate::{Problem, check_id};
-use super::{BusinessFunction, Catalog, Domain, Kind, Service, Tier, store};
+use super::{BusinessFunction, Catalog, Domain, Kind, Service, Tier};
 
 /// One kind of catalog record as the API sees it: where it lives in the URL space and in a
 /// [`Catalog`], and how it is identified and filtered.
@@ -182,7 +183,7 @@ async fn list<T: Record>(
     State(s): State<AppState>,
     ApiQuery(filter): ApiQuery<T::Filter>,
 ) -> Result<Json<Vec<T>>, AppError> {
-    let catalog = store::load(&s.db).await?;
+    let catalog = s.catalog().await?;
     let found = T::all(&catalog).iter().filter(|r| r.matches(&filter));
     Ok(Json(found.cloned().collect()))
 }
@@ -193,7 +194,7 @@ async fn read<T: Record>(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<T>, AppError> {
     let id = T::path_id(id)?;
-    let catalog = store::load(&s.db).await?;
+    let catalog = s.catalog().await?;
     let found = T::all(&catalog).iter().find(|r| r.id() == id);
     found.cloned().map(Json).ok_or(AppError::NotFound)
 }
@@ -358,7 +359,9 @@ async fn impact(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Impact>, AppError> {
     let id = known_id(id)?;
-    Ok(Json(store::impact_of_service(&s.db, &id).await?))
+    Ok(Json(
+        s.catalog().await?.impact(&id).ok_or(AppError::NotFound)?,
+    ))
 }
 
 async fn dependencies(
@@ -367,5 +370,10 @@ async fn dependencies(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<ServiceRef>>, AppError> {
     let id = known_id(id)?;
-    Ok(Json(store::dependencies_of_function(&s.db, &id).await?))
+    Ok(Json(
+        s.catalog()
+            .await?
+            .relied_on_by(&id)
+            .ok_or(AppError::NotFound)?,
+    ))
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod impact;
+pub mod snapshot;
 pub mod store;
 pub mod validate;
 pub mod web;

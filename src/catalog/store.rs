@@ -7,7 +7,7 @@ use crate::db::{Db, StoreError, Tx};
 use crate::people;
 use crate::{on_db, on_tx};
 
-use super::impact::{FunctionImpact, Impact, ServiceRef, hops};
+use super::impact::{self, Graph, Impact, ServiceRef};
 use super::{
     BusinessFunction, Catalog, Criticality, Domain, Kind, Link, Service, ServiceType, Tier,
 };
@@ -324,130 +324,32 @@ async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// What fails with `service`: every service that depends on it (transitively, itself
-/// included, each with its distance) and every business function whose primary or depended-on
-/// domains contain one of those services.
-pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreError> {
-    // The CTE visits each service once (UNION on the id alone); hop counts are computed in Rust
-    // from the edges, because a depth column would make the CTE revisit a service once per path
-    // length, which explodes on real dependency graphs.
-    const AFFECTED: &str = "with recursive affected(id) as ( \
-            select id from services where id = $1 \
-            union \
-            select d.service_id from service_dependencies d join affected a on d.depends_on = a.id) \
-        select s.id, s.name, s.tier from affected a join services s on s.id = a.id";
-    const EDGES: &str = "with recursive affected(id) as ( \
-            select id from services where id = $1 \
-            union \
-            select d.service_id from service_dependencies d join affected a on d.depends_on = a.id) \
-        select d.depends_on, d.service_id from service_dependencies d \
-        join affected a on a.id = d.depends_on";
-    const FUNCTIONS: &str = "with recursive affected(id) as ( \
-            select id from services where id = $1 \
-            union \
-            select d.service_id from service_dependencies d join affected a on d.depends_on = a.id), \
-        hit(domain) as (select distinct s.domain from affected a join services s on s.id = a.id) \
-        select f.id, f.name, f.criticality, f.primary_domain in (select domain from hit) \
-        from business_functions f \
-        where f.primary_domain in (select domain from hit) \
-           or exists (select 1 from function_domains fd where fd.function_id = f.id \
-                      and fd.domain_id in (select domain from hit)) \
-        order by f.id";
-    let services: Vec<(String, String, i64)> = on_db!(db, |p| sqlx::query_as(AFFECTED)
-        .bind(service)
-        .fetch_all(p)
-        .await)?;
-    if services.is_empty() {
-        return Err(StoreError::NotFound);
-    }
-    let edges: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(EDGES)
-        .bind(service)
-        .fetch_all(p)
-        .await)?;
-    let functions: Vec<(String, String, String, bool)> = on_db!(db, |p| sqlx::query_as(FUNCTIONS)
-        .bind(service)
-        .fetch_all(p)
-        .await)?;
-    Ok(Impact {
-        service: service.to_string(),
-        services: with_depths(services, &[service.to_string()], &edges),
-        business_functions: functions
-            .into_iter()
-            .map(|(id, name, criticality, primary)| FunctionImpact {
-                id,
-                name,
-                criticality,
-                via_primary_domain: primary,
-            })
-            .collect(),
-    })
+/// The catalog's version: bumped by every committed catalog write (it is the lock row), so a
+/// cached snapshot is current exactly when its version matches.
+pub async fn version(db: &Db) -> Result<i64, StoreError> {
+    const SQL: &str = "select version from locks where name = 'catalog'";
+    Ok(on_db!(db, |p| sqlx::query_scalar(SQL).fetch_one(p).await)?)
 }
 
-/// Every service a business function ultimately relies on: the services of its primary and
-/// depended-on domains (0 hops), and everything those depend on, transitively.
+/// [`version`] inside a transaction: read together with the snapshot it labels.
+pub async fn version_in(tx: &mut Tx) -> Result<i64, StoreError> {
+    const SQL: &str = "select version from locks where name = 'catalog'";
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(SQL)
+        .fetch_one(&mut *c)
+        .await)?)
+}
+
+/// What fails when `service` fails (see `impact`); NotFound for an unknown service.
+pub async fn impact_of_service(db: &Db, service: &str) -> Result<Impact, StoreError> {
+    let c = load(db).await?;
+    impact::impact_of(&c, &Graph::new(&c), service).ok_or(StoreError::NotFound)
+}
+
+/// Every service a business function relies on; NotFound for an unknown function.
 pub async fn dependencies_of_function(
     db: &Db,
     function: &str,
 ) -> Result<Vec<ServiceRef>, StoreError> {
-    const EXISTS: &str = "select count(*) from business_functions where id = $1";
-    const NEEDED: &str = "with recursive roots(id) as ( \
-            select s.id from services s join business_functions f on f.id = $1 \
-            where s.domain = f.primary_domain \
-               or s.domain in (select domain_id from function_domains where function_id = $1)), \
-        needed(id) as ( \
-            select id from roots \
-            union \
-            select d.depends_on from service_dependencies d join needed n on d.service_id = n.id) \
-        select s.id, s.name, s.tier, s.id in (select id from roots) \
-        from needed n join services s on s.id = n.id";
-    const EDGES: &str = "with recursive roots(id) as ( \
-            select s.id from services s join business_functions f on f.id = $1 \
-            where s.domain = f.primary_domain \
-               or s.domain in (select domain_id from function_domains where function_id = $1)), \
-        needed(id) as ( \
-            select id from roots \
-            union \
-            select d.depends_on from service_dependencies d join needed n on d.service_id = n.id) \
-        select d.service_id, d.depends_on from service_dependencies d join needed n on n.id = d.service_id";
-    let found: i64 = on_db!(db, |p| sqlx::query_scalar(EXISTS)
-        .bind(function)
-        .fetch_one(p)
-        .await)?;
-    if found == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let rows: Vec<(String, String, i64, bool)> = on_db!(db, |p| sqlx::query_as(NEEDED)
-        .bind(function)
-        .fetch_all(p)
-        .await)?;
-    let roots: Vec<String> = rows.iter().filter(|r| r.3).map(|r| r.0.clone()).collect();
-    let services = rows
-        .into_iter()
-        .map(|(id, name, tier, _)| (id, name, tier))
-        .collect();
-    let edges: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(EDGES)
-        .bind(function)
-        .fetch_all(p)
-        .await)?;
-    Ok(with_depths(services, &roots, &edges))
-}
-
-/// Attaches hop counts (from `roots`, along `edges`) and orders by distance, then id.
-fn with_depths(
-    services: Vec<(String, String, i64)>,
-    roots: &[String],
-    edges: &[(String, String)],
-) -> Vec<ServiceRef> {
-    let depth = hops(roots, edges);
-    let mut refs: Vec<ServiceRef> = services
-        .into_iter()
-        .map(|(id, name, tier)| ServiceRef {
-            depth: depth.get(&id).copied().unwrap_or(0),
-            id,
-            name,
-            tier,
-        })
-        .collect();
-    refs.sort_by(|a, b| a.depth.cmp(&b.depth).then_with(|| a.id.cmp(&b.id)));
-    refs
+    let c = load(db).await?;
+    impact::relied_on_by(&c, &Graph::new(&c), function).ok_or(StoreError::NotFound)
 }

@@ -19,7 +19,7 @@ use crate::http::error::AppError;
 use crate::http::web::{Layout, OrPage, PageError};
 
 use super::impact::{FunctionImpact, ServiceRef};
-use super::{Catalog, Link, Service, store};
+use super::{Catalog, Link, Service};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -117,7 +117,7 @@ async fn list(
     WebUser(p): WebUser,
     Query(f): Query<Filter>,
 ) -> Result<ServicesPage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "services")?;
+    let c = s.catalog().await.or_page(&p, "services")?;
     let mut services: Vec<&Service> = c.services.iter().collect();
     // Most critical first: that is what people scan this list for.
     services.sort_by(|a, b| a.tier.cmp(&b.tier).then(a.id.cmp(&b.id)));
@@ -214,13 +214,14 @@ async fn detail(
     WebUser(p): WebUser,
     Path(id): Path<String>,
 ) -> Result<ServicePage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "services")?;
+    let c = s.catalog().await.or_page(&p, "services")?;
     let svc = c
         .service(&id)
         .ok_or(AppError::NotFound)
         .or_page(&p, "services")?;
-    let impact = store::impact_of_service(&s.db, &id)
-        .await
+    let impact = c
+        .impact(&id)
+        .ok_or(AppError::NotFound)
         .or_page(&p, "services")?;
     let tier = c.tier(svc.tier);
     Ok(ServicePage {

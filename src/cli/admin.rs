@@ -2,8 +2,8 @@
 
 use std::io::Read;
 
-use crate::auth::{self, Role, store};
-use crate::db::{Db, StoreError};
+use crate::auth::{self, accounts, store};
+use crate::db::StoreError;
 use crate::{audit, clock::Millis};
 
 use super::{DbArgs, TokenAction, UserAction};
@@ -19,45 +19,11 @@ fn actor() -> String {
     )
 }
 
-/// Creates a token and returns its secret (the only time it exists in clear).
-pub async fn create_token(
-    db: &Db,
-    name: &str,
-    role: Role,
-    by: &str,
-    at: Millis,
-) -> Result<(String, String), StoreError> {
-    let secret = auth::new_secret("tcn_");
-    let id = auth::new_secret("")[..12].to_string();
-    let token = store::Token {
-        id: id.clone(),
-        name: name.to_string(),
-        role,
-        created_at: at,
-        created_by: by.to_string(),
-        revoked_at: None,
-        last_used_at: None,
-    };
-    let mut tx = db.begin().await?;
-    store::create_token(&mut tx, &token, &auth::hash_secret(&secret)).await?;
-    audit::store::record(
-        &mut tx,
-        at,
-        by,
-        "token.create",
-        &format!("token {id}"),
-        &format!("{name} ({})", role.as_str()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((id, secret))
-}
-
 pub async fn token(action: TokenAction, args: &DbArgs) -> anyhow::Result<i32> {
     let db = crate::app::open_db(&args.settings()?.database_url).await?;
     match action {
         TokenAction::Create { name, role } => {
-            let (id, secret) = create_token(&db, &name, role, &actor(), now()).await?;
+            let (id, secret) = accounts::create_token(&db, &name, role, &actor(), now()).await?;
             eprintln!(
                 "Created token {id} ({name}, {}). Copy it now; it is not shown again:",
                 role.as_str()
@@ -106,38 +72,6 @@ pub async fn token(action: TokenAction, args: &DbArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Creates or updates an account with this password.
-pub async fn set_account(
-    db: &Db,
-    username: &str,
-    role: Role,
-    person: Option<String>,
-    password: &str,
-    by: &str,
-) -> anyhow::Result<()> {
-    let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
-    let account = store::Account {
-        username: username.to_string(),
-        person_id: person,
-        role,
-        password_hash: hash,
-    };
-    let at = now();
-    let mut tx = db.begin().await?;
-    store::upsert_account(&mut tx, &account, at).await?;
-    audit::store::record(
-        &mut tx,
-        at,
-        by,
-        "account.set",
-        &format!("account {username}"),
-        role.as_str(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 pub async fn user(action: UserAction, args: &DbArgs) -> anyhow::Result<i32> {
     let db = crate::app::open_db(&args.settings()?.database_url).await?;
     let UserAction::Set {
@@ -157,7 +91,7 @@ pub async fn user(action: UserAction, args: &DbArgs) -> anyhow::Result<i32> {
         eprintln!("error: the password must have at least 8 characters");
         return Ok(1);
     }
-    set_account(&db, &username, role, person, &password, &actor()).await?;
+    accounts::set_account(&db, &username, role, person, &password, &actor()).await?;
     if generated {
         println!(
             "Account {username} ({}) — password: {password}",

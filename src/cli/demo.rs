@@ -45,7 +45,7 @@ pub async fn seed(db: &crate::db::Db, at: i64) -> anyhow::Result<String> {
     })?;
     config::apply::apply(db, at, "demo", &loaded.catalog, false).await?;
     let password = auth::new_password();
-    super::admin::set_account(db, "admin", Role::Admin, None, &password, "demo").await?;
+    auth::accounts::set_account(db, "admin", Role::Admin, None, &password, "demo").await?;
     Ok(password)
 }
 

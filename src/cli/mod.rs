@@ -6,7 +6,6 @@ mod admin;
 mod catalog;
 mod demo;
 
-pub use admin::{create_token, set_account};
 pub use demo::{example_sources, seed};
 
 use clap::{Args, Parser, Subcommand};

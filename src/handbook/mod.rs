@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::auth::extract::{Principal, WebUser};
-use crate::catalog::{Catalog, store};
+use crate::catalog::Catalog;
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::web::Layout;
@@ -114,7 +114,7 @@ struct HandbookPage {
 }
 
 async fn page(State(s): State<AppState>, WebUser(p): WebUser) -> Result<HandbookPage, AppError> {
-    let md = markdown(&store::load(&s.db).await?);
+    let md = markdown(&s.catalog().await?.catalog);
     Ok(HandbookPage {
         layout: Layout::new(&p, "handbook", "Handbook"),
         body: to_html(&md),
@@ -122,6 +122,6 @@ async fn page(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Handbook
 }
 
 async fn raw(State(s): State<AppState>, _p: Principal) -> Result<impl IntoResponse, AppError> {
-    let md = markdown(&store::load(&s.db).await?);
+    let md = markdown(&s.catalog().await?.catalog);
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md))
 }

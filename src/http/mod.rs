@@ -19,8 +19,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::limiter::LoginLimiter;
+use crate::catalog::snapshot::{Snapshot, SnapshotCache};
 use crate::clock::SharedClock;
-use crate::db::Db;
+use crate::db::{Db, StoreError};
 
 /// Settings the HTTP layer needs.
 #[derive(Clone, Debug)]
@@ -50,6 +51,7 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Option<PrometheusHandle>,
+    pub snapshots: Arc<SnapshotCache>,
 }
 
 impl AppState {
@@ -66,7 +68,13 @@ impl AppState {
             // Five failures per username and address in five minutes, then a pause.
             limiter: Arc::new(LoginLimiter::new(5, 5 * 60 * 1000)),
             metrics,
+            snapshots: Arc::new(SnapshotCache::default()),
         }
+    }
+
+    /// The current catalog snapshot (cached; one version query when nothing changed).
+    pub async fn catalog(&self) -> Result<Arc<Snapshot>, StoreError> {
+        self.snapshots.get(&self.db).await
     }
 }
 

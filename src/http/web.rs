@@ -11,7 +11,6 @@ use axum::routing::get;
 
 use crate::auth::Role;
 use crate::auth::extract::{Principal, WebUser};
-use crate::catalog::store;
 
 use super::AppState;
 use super::error::AppError;
@@ -186,7 +185,7 @@ struct Home {
 }
 
 async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "home")?;
+    let c = s.catalog().await.or_page(&p, "home")?;
     let tiers = c
         .tiers
         .iter()

@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 
 use crate::auth::extract::WebUser;
+use crate::catalog::Catalog;
 use crate::catalog::web::{FunctionRow, ServiceRow, sorted_functions, team_name};
-use crate::catalog::{Catalog, store};
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::web::{Layout, OrPage, PageError};
@@ -48,7 +48,7 @@ struct TeamsPage {
 }
 
 async fn teams(State(s): State<AppState>, WebUser(p): WebUser) -> Result<TeamsPage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "teams")?;
+    let c = s.catalog().await.or_page(&p, "teams")?;
     let mut rows: Vec<TeamRow> = c
         .teams
         .iter()
@@ -100,7 +100,7 @@ async fn team(
     WebUser(p): WebUser,
     Path(id): Path<String>,
 ) -> Result<TeamPage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "teams")?;
+    let c = s.catalog().await.or_page(&p, "teams")?;
     let t = c.team(&id).ok_or(AppError::NotFound).or_page(&p, "teams")?;
     let mut services: Vec<ServiceRow> = c
         .services
@@ -162,7 +162,7 @@ struct PeoplePage {
 }
 
 async fn people(State(s): State<AppState>, WebUser(p): WebUser) -> Result<PeoplePage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "people")?;
+    let c = s.catalog().await.or_page(&p, "people")?;
     let mut rows: Vec<PersonRow> = c.people.iter().map(|m| PersonRow::new(&c, m)).collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(PeoplePage {
@@ -185,7 +185,7 @@ async fn person(
     WebUser(p): WebUser,
     Path(id): Path<String>,
 ) -> Result<PersonPage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "people")?;
+    let c = s.catalog().await.or_page(&p, "people")?;
     let m = c
         .people
         .iter()

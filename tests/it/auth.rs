@@ -231,9 +231,10 @@ async fn tokens_create_use_list_revoke() {
 async fn cli_token_is_stored_only_as_its_hash() {
     for t in backends().await {
         let b = t.backend;
-        let (id, secret) = tocsin::cli::create_token(&t.db, "ci", Role::Admin, "root", 10)
-            .await
-            .unwrap();
+        let (id, secret) =
+            tocsin::auth::accounts::create_token(&t.db, "ci", Role::Admin, "root", 10)
+                .await
+                .unwrap();
         assert!(secret.starts_with("tcn_"), "{b}");
         // The secret itself does not authenticate as a stored hash; its SHA-256 does.
         assert!(store::use_token(&t.db, &secret, 11).await.is_err(), "{b}");

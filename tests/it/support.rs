@@ -114,7 +114,7 @@ impl TestApp {
     /// A new API token with `role`; returns its secret.
     pub async fn token(&self, role: Role) -> String {
         let name = format!("test-{}", role.as_str());
-        tocsin::cli::create_token(&self.db, &name, role, "test", t0().as_millisecond())
+        tocsin::auth::accounts::create_token(&self.db, &name, role, "test", t0().as_millisecond())
             .await
             .expect("create token")
             .1

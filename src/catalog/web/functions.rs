@@ -1,5 +1,5 @@
 //! Business-function pages: the list, most critical first, and a function's page with every
-//! service it ultimately relies on (from `store::dependencies_of_function`).
+//! service it ultimately relies on (from the snapshot's dependency graph).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,7 +9,7 @@ use axum::routing::get;
 
 use crate::auth::extract::WebUser;
 use crate::catalog::impact::ServiceRef;
-use crate::catalog::{BusinessFunction, Catalog, store};
+use crate::catalog::{BusinessFunction, Catalog};
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::web::{Layout, OrPage, PageError};
@@ -72,7 +72,7 @@ struct FunctionsPage {
 }
 
 async fn list(State(s): State<AppState>, WebUser(p): WebUser) -> Result<FunctionsPage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "functions")?;
+    let c = s.catalog().await.or_page(&p, "functions")?;
     Ok(FunctionsPage {
         layout: Layout::new(&p, "functions", "Business functions"),
         rows: sorted(&c)
@@ -99,15 +99,16 @@ async fn detail(
     WebUser(p): WebUser,
     Path(id): Path<String>,
 ) -> Result<FunctionPage, PageError> {
-    let c = store::load(&s.db).await.or_page(&p, "functions")?;
+    let c = s.catalog().await.or_page(&p, "functions")?;
     let f = c
         .business_functions
         .iter()
         .find(|f| f.id == id)
         .ok_or(AppError::NotFound)
         .or_page(&p, "functions")?;
-    let (direct, indirect) = store::dependencies_of_function(&s.db, &id)
-        .await
+    let (direct, indirect) = c
+        .relied_on_by(&id)
+        .ok_or(AppError::NotFound)
         .or_page(&p, "functions")?
         .into_iter()
         .partition(|r| r.depth == 0);

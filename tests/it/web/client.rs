@@ -130,7 +130,7 @@ pub async fn app_with(roles: &[Role]) -> (TestApp, TestDb) {
     let t = sqlite().await;
     seed_example(&t.db).await;
     for role in roles {
-        tocsin::cli::set_account(&t.db, role.as_str(), *role, None, PASSWORD, "test")
+        tocsin::auth::accounts::set_account(&t.db, role.as_str(), *role, None, PASSWORD, "test")
             .await
             .expect("account");
     }
