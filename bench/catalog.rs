@@ -4,9 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use tocsin::catalog::{
-    BusinessFunction, Catalog, Criticality, Domain, Service, ServiceType, Tier, store,
-};
+use tocsin::catalog::snapshot::SnapshotCache;
+use tocsin::catalog::{BusinessFunction, Catalog, Criticality, Domain, Service, ServiceType, Tier};
 use tocsin::db::Db;
 use tocsin::people::{Person, Team};
 

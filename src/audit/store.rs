@@ -30,6 +30,32 @@ pub async fn record(
     Ok(())
 }
 
+/// Records many entries by one actor at one instant inside `tx`, a few statements in all (a
+/// catalog apply can make thousands of changes).
+pub async fn record_many(
+    tx: &mut Tx,
+    at: Millis,
+    actor: &str,
+    entries: &[(String, String, String)],
+) -> Result<(), StoreError> {
+    for chunk in entries.chunks(1000) {
+        on_tx!(tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into audit_log (at, actor, action, target, detail) ",
+            );
+            q.push_values(chunk, |mut b, (action, target, detail)| {
+                b.push_bind(at)
+                    .push_bind(actor)
+                    .push_bind(action)
+                    .push_bind(target)
+                    .push_bind(detail);
+            });
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 /// Records an entry on its own (logins, which change nothing else).
 pub async fn record_now(
     db: &Db,

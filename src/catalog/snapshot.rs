@@ -54,10 +54,8 @@ impl SnapshotCache {
     /// The current snapshot: the cached one when the version still matches, else a fresh load.
     pub async fn get(&self, db: &Db) -> Result<Arc<Snapshot>, StoreError> {
         let version = store::version(db).await?;
-        if let Some((v, snap)) = self.lock().as_ref() {
-            if *v == version {
-                return Ok(snap.clone());
-            }
+        if let Some((_, snap)) = self.lock().as_ref().filter(|(v, _)| *v == version) {
+            return Ok(snap.clone());
         }
         // Load without holding the lock; concurrent misses may load twice, which is harmless.
         let mut tx = db.begin().await?;

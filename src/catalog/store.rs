@@ -149,11 +149,14 @@ pub async fn lock_catalog(tx: &mut Tx) -> Result<(), StoreError> {
 }
 
 /// Creates or replaces the record `id` of `kind`, taken from `catalog`.
+///
+/// `fresh` says the record is new, so it has no child rows to clear.
 pub async fn upsert(
     tx: &mut Tx,
     catalog: &Catalog,
     kind: Kind,
     id: &str,
+    fresh: bool,
 ) -> Result<(), StoreError> {
     let missing = || StoreError::NotFound;
     match kind {
@@ -173,7 +176,7 @@ pub async fn upsert(
                 .iter()
                 .find(|p| p.id == id)
                 .ok_or_else(missing)?;
-            people::store::upsert_person(tx, p).await
+            people::store::upsert_person(tx, p, fresh).await
         }
         Kind::BusinessFunction => {
             let f = catalog
@@ -181,9 +184,9 @@ pub async fn upsert(
                 .iter()
                 .find(|f| f.id == id)
                 .ok_or_else(missing)?;
-            upsert_function(tx, f).await
+            upsert_function(tx, f, fresh).await
         }
-        Kind::Service => upsert_service(tx, catalog.service(id).ok_or_else(missing)?).await,
+        Kind::Service => upsert_service(tx, catalog.service(id).ok_or_else(missing)?, fresh).await,
     }
 }
 
@@ -239,15 +242,13 @@ async fn upsert_domain(tx: &mut Tx, d: &Domain) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn upsert_function(tx: &mut Tx, f: &BusinessFunction) -> Result<(), StoreError> {
+async fn upsert_function(tx: &mut Tx, f: &BusinessFunction, fresh: bool) -> Result<(), StoreError> {
     const SQL: &str = "insert into business_functions \
         (id, name, description, primary_domain, owner_team, criticality) values ($1, $2, $3, $4, $5, $6) \
         on conflict (id) do update set name = excluded.name, description = excluded.description, \
         primary_domain = excluded.primary_domain, owner_team = excluded.owner_team, \
         criticality = excluded.criticality";
     const CLEAR: &str = "delete from function_domains where function_id = $1";
-    const LINK: &str =
-        "insert into function_domains (function_id, domain_id, position) values ($1, $2, $3)";
     on_tx!(tx, |c| {
         sqlx::query(SQL)
             .bind(&f.id)
@@ -258,21 +259,26 @@ async fn upsert_function(tx: &mut Tx, f: &BusinessFunction) -> Result<(), StoreE
             .bind(f.criticality.as_str())
             .execute(&mut *c)
             .await?;
-        sqlx::query(CLEAR).bind(&f.id).execute(&mut *c).await?;
-        for (i, d) in f.depends_on_domains.iter().enumerate() {
-            sqlx::query(LINK)
-                .bind(&f.id)
-                .bind(d)
-                .bind(i as i64)
-                .execute(&mut *c)
-                .await?;
+        if !fresh {
+            sqlx::query(CLEAR).bind(&f.id).execute(&mut *c).await?;
         }
         Ok::<_, sqlx::Error>(())
     })?;
-    Ok(())
+    let domains: Vec<Vec<&str>> = f
+        .depends_on_domains
+        .iter()
+        .map(|d| vec![d.as_str()])
+        .collect();
+    tx.insert_rows(
+        "function_domains (function_id, domain_id, position)",
+        &[&f.id],
+        &domains,
+        true,
+    )
+    .await
 }
 
-async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
+async fn upsert_service(tx: &mut Tx, s: &Service, fresh: bool) -> Result<(), StoreError> {
     const SQL: &str = "insert into services \
         (id, name, description, kind, stateful, owner_team, tier, domain) \
         values ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -280,11 +286,7 @@ async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
         kind = excluded.kind, stateful = excluded.stateful, owner_team = excluded.owner_team, \
         tier = excluded.tier, domain = excluded.domain";
     const CLEAR_DEPS: &str = "delete from service_dependencies where service_id = $1";
-    const DEP: &str =
-        "insert into service_dependencies (service_id, depends_on, position) values ($1, $2, $3)";
     const CLEAR_LINKS: &str = "delete from service_links where service_id = $1";
-    const LINK: &str =
-        "insert into service_links (service_id, position, title, url) values ($1, $2, $3, $4)";
     on_tx!(tx, |c| {
         sqlx::query(SQL)
             .bind(&s.id)
@@ -297,31 +299,35 @@ async fn upsert_service(tx: &mut Tx, s: &Service) -> Result<(), StoreError> {
             .bind(&s.domain)
             .execute(&mut *c)
             .await?;
-        sqlx::query(CLEAR_DEPS).bind(&s.id).execute(&mut *c).await?;
-        for (i, d) in s.depends_on.iter().enumerate() {
-            sqlx::query(DEP)
+        if !fresh {
+            sqlx::query(CLEAR_DEPS).bind(&s.id).execute(&mut *c).await?;
+            sqlx::query(CLEAR_LINKS)
                 .bind(&s.id)
-                .bind(d)
-                .bind(i as i64)
-                .execute(&mut *c)
-                .await?;
-        }
-        sqlx::query(CLEAR_LINKS)
-            .bind(&s.id)
-            .execute(&mut *c)
-            .await?;
-        for (i, l) in s.links.iter().enumerate() {
-            sqlx::query(LINK)
-                .bind(&s.id)
-                .bind(i as i64)
-                .bind(&l.title)
-                .bind(&l.url)
                 .execute(&mut *c)
                 .await?;
         }
         Ok::<_, sqlx::Error>(())
     })?;
-    Ok(())
+    let deps: Vec<Vec<&str>> = s.depends_on.iter().map(|d| vec![d.as_str()]).collect();
+    tx.insert_rows(
+        "service_dependencies (service_id, depends_on, position)",
+        &[&s.id],
+        &deps,
+        true,
+    )
+    .await?;
+    let links: Vec<Vec<&str>> = s
+        .links
+        .iter()
+        .map(|l| vec![l.title.as_str(), l.url.as_str()])
+        .collect();
+    tx.insert_rows(
+        "service_links (service_id, title, url, position)",
+        &[&s.id],
+        &links,
+        true,
+    )
+    .await
 }
 
 /// The catalog's version: bumped by every committed catalog write (it is the lock row), so a

@@ -28,10 +28,10 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
     /// sqlite://PATH (created on first use) or postgres://USER@HOST/DB.
-    #[arg(long, env = "TOCSIN_DATABASE_URL")]
+    #[arg(long, env = "TOCSIN_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// A TOML settings file (listen, database_url, secure_cookies, log_format, …).
-    #[arg(long, env = "TOCSIN_CONFIG")]
+    #[arg(long, env = "TOCSIN_CONFIG", global = true)]
     pub config: Option<String>,
 }
 

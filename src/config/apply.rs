@@ -69,6 +69,7 @@ pub async fn apply_with<E: From<StoreError>>(
     if dry_run || plan.is_empty() {
         return Ok(plan);
     }
+    let mut entries = Vec::with_capacity(plan.changes.len());
     for change in &plan.changes {
         let (action, detail) = match &change.op {
             Op::Create => ("create", String::new()),
@@ -77,19 +78,15 @@ pub async fn apply_with<E: From<StoreError>>(
         };
         match change.op {
             Op::Delete => store::delete(&mut tx, change.kind, &change.id).await?,
-            _ => store::upsert(&mut tx, &desired, change.kind, &change.id).await?,
+            Op::Create => store::upsert(&mut tx, &desired, change.kind, &change.id, true).await?,
+            Op::Update { .. } => {
+                store::upsert(&mut tx, &desired, change.kind, &change.id, false).await?
+            }
         }
         let target = format!("{} {}", change.kind.noun(), change.id);
-        audit::store::record(
-            &mut tx,
-            at,
-            actor,
-            &format!("catalog.{action}"),
-            &target,
-            &detail,
-        )
-        .await?;
+        entries.push((format!("catalog.{action}"), target, detail));
     }
+    audit::store::record_many(&mut tx, at, actor, &entries).await?;
     tx.commit().await?;
     Ok(plan)
 }

@@ -154,7 +154,44 @@ impl Db {
     }
 }
 
+/// Bind parameters per statement stay under both backends' limits (SQLite 32,766; PostgreSQL
+/// 65,535) with room to spare.
+const MAX_BINDS: usize = 10_000;
+
 impl Tx {
+    /// Inserts `rows` into `target` (`"table (col, …)"`) as multi-row statements: each row is
+    /// `prefix` followed by its own text values, and the row's position in `rows` when
+    /// `with_position` (list order is data: dependencies, links, memberships). One statement per
+    /// few thousand rows instead of one per row: on SQLite each statement is a round trip to
+    /// the connection's worker thread, which dominates bulk writes.
+    pub async fn insert_rows(
+        &mut self,
+        target: &'static str,
+        prefix: &[&str],
+        rows: &[Vec<&str>],
+        with_position: bool,
+    ) -> Result<(), StoreError> {
+        let width = prefix.len() + rows.first().map_or(0, Vec::len) + usize::from(with_position);
+        let per_statement = (MAX_BINDS / width.max(1)).max(1);
+        for (chunk_index, chunk) in rows.chunks(per_statement).enumerate() {
+            let offset = chunk_index * per_statement;
+            let head = format!("insert into {target} ");
+            on_tx!(self, |c| {
+                let mut q = sqlx::QueryBuilder::new(head);
+                q.push_values(chunk.iter().enumerate(), |mut b, (i, row)| {
+                    for v in prefix.iter().chain(row) {
+                        b.push_bind(*v);
+                    }
+                    if with_position {
+                        b.push_bind(i64::try_from(offset + i).unwrap_or(i64::MAX));
+                    }
+                });
+                q.build().execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(t) => t.commit().await?,

@@ -57,13 +57,13 @@ pub async fn upsert_team(tx: &mut Tx, t: &Team) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub async fn upsert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
+/// Creates or replaces a person and their memberships; `fresh` (a new person) skips clearing
+/// memberships that cannot exist yet.
+pub async fn upsert_person(tx: &mut Tx, p: &Person, fresh: bool) -> Result<(), StoreError> {
     const SQL: &str = "insert into people (id, name, email, time_zone) values ($1, $2, $3, $4) \
         on conflict (id) do update set name = excluded.name, email = excluded.email, \
         time_zone = excluded.time_zone";
     const CLEAR: &str = "delete from person_teams where person_id = $1";
-    const LINK: &str =
-        "insert into person_teams (person_id, team_id, position) values ($1, $2, $3)";
     on_tx!(tx, |c| {
         sqlx::query(SQL)
             .bind(&p.id)
@@ -72,18 +72,19 @@ pub async fn upsert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
             .bind(&p.time_zone)
             .execute(&mut *c)
             .await?;
-        sqlx::query(CLEAR).bind(&p.id).execute(&mut *c).await?;
-        for (i, team) in p.teams.iter().enumerate() {
-            sqlx::query(LINK)
-                .bind(&p.id)
-                .bind(team)
-                .bind(i as i64)
-                .execute(&mut *c)
-                .await?;
+        if !fresh {
+            sqlx::query(CLEAR).bind(&p.id).execute(&mut *c).await?;
         }
         Ok::<_, sqlx::Error>(())
     })?;
-    Ok(())
+    let teams: Vec<Vec<&str>> = p.teams.iter().map(|t| vec![t.as_str()]).collect();
+    tx.insert_rows(
+        "person_teams (person_id, team_id, position)",
+        &[&p.id],
+        &teams,
+        true,
+    )
+    .await
 }
 
 pub async fn delete_team(tx: &mut Tx, id: &str) -> Result<(), StoreError> {

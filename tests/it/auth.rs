@@ -77,7 +77,7 @@ async fn accounts_upsert_and_get() {
             teams: vec![],
         });
         let mut tx = t.db.begin().await.unwrap();
-        tocsin::catalog::store::upsert(&mut tx, &catalog, Kind::Person, "ann-p")
+        tocsin::catalog::store::upsert(&mut tx, &catalog, Kind::Person, "ann-p", false)
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -106,7 +106,7 @@ async fn write_all(db: &Db, c: &Catalog) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     for kind in Kind::ALL {
         for id in c.ids(kind) {
-            store::upsert(&mut tx, c, kind, &id).await?;
+            store::upsert(&mut tx, c, kind, &id, false).await?;
         }
     }
     tx.commit().await
@@ -334,7 +334,7 @@ async fn upsert_of_an_id_the_catalog_lacks_is_not_found() {
         let c = small();
         let mut tx = t.db.begin().await.unwrap();
         for kind in Kind::ALL {
-            let err = store::upsert(&mut tx, &c, kind, "missing")
+            let err = store::upsert(&mut tx, &c, kind, "missing", false)
                 .await
                 .unwrap_err();
             assert!(
@@ -356,7 +356,9 @@ async fn an_uncommitted_transaction_writes_nothing() {
     for t in backends().await {
         let c = small();
         let mut tx = t.db.begin().await.unwrap();
-        store::upsert(&mut tx, &c, Kind::Team, "t").await.unwrap();
+        store::upsert(&mut tx, &c, Kind::Team, "t", false)
+            .await
+            .unwrap();
         drop(tx);
         assert_eq!(
             store::load(&t.db).await.unwrap(),
