@@ -65,16 +65,9 @@ pub async fn record_now(
     target: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    on_db!(db, |p| sqlx::query(INSERT)
-        .bind(at)
-        .bind(actor)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    let mut tx = db.begin().await?;
+    record(&mut tx, at, actor, action, target, detail).await?;
+    tx.commit().await
 }
 
 /// The newest entries first, `limit` at most, older than `before_id` when paging.

@@ -297,26 +297,7 @@ async fn write<T: Record>(
 /// A 422 whose detail names each problem's record by id (its index in the whole catalog would
 /// mean nothing to an API client).
 fn unprocessable(c: &Catalog, problems: &[Problem]) -> AppError {
-    let detail = problems
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "kind": p.kind.noun(),
-                "id": record_id(c, p),
-                "field": p.field,
-                "message": p.message,
-            })
-        })
-        .collect();
-    let message = problems
-        .iter()
-        .map(|p| p.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    AppError::Unprocessable {
-        message,
-        detail: serde_json::Value::Array(detail),
-    }
+    AppError::problems(problems, |p| record_id(c, p))
 }
 
 /// "service \"cart\" (owner_team), person \"jon\" (teams[0])", the first few of them.

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::catalog::validate::Problem;
-use crate::config::apply::ApplyError;
 use crate::db::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,11 +40,12 @@ impl AppError {
         }
     }
 
-    /// A 422 listing each validation problem with its record and field.
-    pub fn problems(problems: &[Problem]) -> Self {
+    /// A 422 listing each validation problem; `id_of` names the problem's record for the client
+    /// (an index into the whole catalog would mean nothing to it).
+    pub fn problems(problems: &[Problem], id_of: impl Fn(&Problem) -> String) -> Self {
         let detail = problems
             .iter()
-            .map(|p| json!({"kind": p.kind.noun(), "index": p.index, "field": p.field, "message": p.message}))
+            .map(|p| json!({"kind": p.kind.noun(), "id": id_of(p), "field": p.field, "message": p.message}))
             .collect();
         let message = problems
             .iter()
@@ -79,15 +79,6 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(m) => Self::Conflict(m),
             other => Self::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<ApplyError> for AppError {
-    fn from(e: ApplyError) -> Self {
-        match e {
-            ApplyError::Invalid(p) => Self::problems(&p),
-            ApplyError::Store(s) => s.into(),
         }
     }
 }
