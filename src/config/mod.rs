@@ -69,11 +69,13 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: error: {}",
-            self.path, self.line, self.column, self.message
-        )?;
+        if self.line == 0 {
+            // No position: a whole file (unreadable) or a stored record.
+            write!(f, "{}: error: {}", self.path, self.message)?;
+        } else {
+            let (path, line, col) = (&self.path, self.line, self.column);
+            write!(f, "{path}:{line}:{col}: error: {}", self.message)?;
+        }
         if !self.snippet.is_empty() {
             write!(f, "\n{}", self.snippet)?;
         }
@@ -175,11 +177,7 @@ pub fn load(sources: Vec<Source>, base: &Catalog) -> Result<Loaded, Vec<ConfigEr
     let mut loaded = parse(sources)?;
     loaded.catalog = plan::overlay(base, &loaded.catalog, &loaded.managed);
     let problems = validate(&loaded.catalog);
-    let errors: Vec<ConfigError> = problems
-        .iter()
-        .filter(|p| loaded.managed.contains(&p.kind))
-        .map(|p| loaded.locate(p))
-        .collect();
+    let errors: Vec<ConfigError> = problems.iter().map(|p| loaded.locate(p)).collect();
     if errors.is_empty() {
         Ok(loaded)
     } else {
@@ -208,7 +206,25 @@ impl Loaded {
                     message,
                 )
             }
-            None => ConfigError::whole_file("<catalog>", message),
+            // A stored record of a kind these files do not manage, broken by what they change
+            // (e.g. the files drop a team that stored services still name).
+            None => {
+                let id = self
+                    .catalog
+                    .ids(p.kind)
+                    .get(p.index)
+                    .cloned()
+                    .unwrap_or_default();
+                ConfigError::whole_file(
+                    "(database)",
+                    format!(
+                        "stored {} {id:?}, which these files do not manage, would break: {} ({})",
+                        p.kind.noun(),
+                        p.message,
+                        p.field
+                    ),
+                )
+            }
         }
     }
 }
@@ -252,7 +268,27 @@ fn strip_location(message: &str) -> String {
     if let Some(i) = m.rfind(" at line ") {
         m = &m[..i];
     }
-    m.to_string()
+    // Some of the parser's messages speak to Rust programmers; say it for YAML writers.
+    if m.starts_with("duplicate mapping key") {
+        let key = m
+            .split_once(": ")
+            .map_or("", |(_, k)| k.split(',').next().unwrap_or(""));
+        return format!("duplicate key {key} in the same mapping").replace("key  in", "key in");
+    }
+    match m {
+        "invalid boolean" => "expected true or false".into(),
+        "invalid u8" => "expected a whole number from 0 to 255".into(),
+        "cannot deserialize null into string; use Option<String>" => {
+            "expected text, found nothing (null)".into()
+        }
+        other
+            if other.contains("from_str_multiple")
+                || other.starts_with("multiple YAML documents") =>
+        {
+            "expected one YAML document per file (found `---` separating several)".into()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Writes the catalog as one YAML document that `apply` accepts unchanged.

@@ -346,7 +346,7 @@ fn error_display_without_location() {
         message: "cannot read file".into(),
         snippet: String::new(),
     };
-    assert_eq!(e.to_string(), "x.yaml:0:0: error: cannot read file");
+    assert_eq!(e.to_string(), "x.yaml: error: cannot read file");
 }
 
 // ---- plan and apply, on both backends ----
@@ -578,25 +578,24 @@ async fn a_file_cannot_remove_what_unmanaged_records_still_use() {
             vec![source("teams.yaml", &format!("teams:\n{teams}"))],
             &current,
         );
-        let catalog = match loaded {
-            Ok(l) => l.catalog,
-            // Reporting it already at load time would be fine too; writing it would not.
-            Err(errors) => {
-                assert!(
-                    errors.iter().any(|e| e.message.contains("\"payments\"")),
-                    "{b}"
-                );
-                continue;
-            }
+        // Reported when the files are read, naming the stored records that would break.
+        let Err(errors) = loaded else {
+            panic!("{b}: dropping a team stored services use must not load");
         };
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("(database): error: stored service")
+                    && e.contains("unknown team \"payments\"")),
+            "{b}: {text:?}"
+        );
+        // And apply refuses the same catalog if a caller skips `load`'s checks.
+        let files = parse(vec![source("teams.yaml", &format!("teams:\n{teams}"))]).unwrap();
+        let catalog = tocsin::config::plan::overlay(&current, &files.catalog, &files.managed);
         let err = apply(&t.db, at(), "test", &catalog, false)
             .await
             .unwrap_err();
         assert!(matches!(err, ApplyError::Invalid(_)), "{b}: {err:?}");
-        assert!(
-            err.to_string().contains("unknown team \"payments\""),
-            "{b}: {err}"
-        );
         assert_eq!(store::load(&t.db).await.unwrap(), current, "{b}");
     }
 }
@@ -724,6 +723,6 @@ fn config_module_is_reachable() {
     assert_eq!(e.path, "/nonexistent/tocsin.yaml");
     assert!(
         e.to_string()
-            .starts_with("/nonexistent/tocsin.yaml:0:0: error: cannot read file")
+            .starts_with("/nonexistent/tocsin.yaml: error: cannot read file")
     );
 }
