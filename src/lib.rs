@@ -10,5 +10,6 @@ pub mod config;
 pub mod db;
 pub mod handbook;
 pub mod http;
+pub mod oncall;
 pub mod people;
 pub mod settings;
