@@ -34,6 +34,7 @@ fn generate() -> Catalog {
         .collect();
     let teams = (0..TEAMS)
         .map(|i| Team {
+            escalation_policy: None,
             id: format!("team-{i}"),
             name: format!("Team {i}"),
             description: String::new(),
@@ -48,6 +49,7 @@ fn generate() -> Catalog {
         .collect();
     let people = (0..PEOPLE)
         .map(|i| Person {
+            title: String::new(),
             id: format!("person-{i}"),
             name: format!("Person {i}"),
             email: format!("person{i}@example.com"),
@@ -78,6 +80,7 @@ fn generate() -> Catalog {
                 }
             }
             Service {
+                escalation_policy: None,
                 id: format!("svc-{i}"),
                 name: format!("Service {i}"),
                 description: String::new(),
@@ -92,6 +95,8 @@ fn generate() -> Catalog {
         })
         .collect();
     Catalog {
+        schedules: vec![],
+        escalation_policies: vec![],
         tiers,
         teams,
         domains,

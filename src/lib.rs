@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod escalation;
 pub mod handbook;
 pub mod http;
 pub mod oncall;

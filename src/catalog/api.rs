@@ -16,10 +16,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::extract::Admin;
 use crate::auth::extract::Principal;
 use crate::config::apply::apply_with;
+use crate::escalation::EscalationPolicy;
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::json::ApiJson;
 use crate::http::json::{ApiPath, ApiQuery};
+use crate::oncall::Schedule;
 use crate::people::{Person, Team};
 
 use super::impact::{Impact, ServiceRef};
@@ -143,6 +145,13 @@ macro_rules! plain_record {
 plain_record!(Team, Kind::Team, "teams", teams);
 plain_record!(Domain, Kind::Domain, "domains", domains);
 plain_record!(Person, Kind::Person, "people", people);
+plain_record!(Schedule, Kind::Schedule, "schedules", schedules);
+plain_record!(
+    EscalationPolicy,
+    Kind::EscalationPolicy,
+    "escalation-policies",
+    escalation_policies
+);
 plain_record!(
     BusinessFunction,
     Kind::BusinessFunction,
@@ -156,6 +165,8 @@ pub fn router() -> Router<AppState> {
         .merge(crud::<Team>())
         .merge(crud::<Domain>())
         .merge(crud::<Person>())
+        .merge(crud::<Schedule>())
+        .merge(crud::<EscalationPolicy>())
         .merge(crud::<BusinessFunction>())
         .merge(crud::<Service>())
         .route("/api/v1/services/{id}/impact", get(impact))
@@ -323,6 +334,8 @@ fn record_id(c: &Catalog, p: &Problem) -> String {
         Kind::Team => c.teams.get(i).map(Record::id),
         Kind::Domain => c.domains.get(i).map(Record::id),
         Kind::Person => c.people.get(i).map(Record::id),
+        Kind::Schedule => c.schedules.get(i).map(Record::id),
+        Kind::EscalationPolicy => c.escalation_policies.get(i).map(Record::id),
         Kind::BusinessFunction => c.business_functions.get(i).map(Record::id),
         Kind::Service => c.services.get(i).map(Record::id),
     };

@@ -159,6 +159,7 @@ mod tests {
 
     fn svc(id: &str, domain: &str, deps: &[&str]) -> Service {
         Service {
+            escalation_policy: None,
             id: id.into(),
             name: id.into(),
             description: String::new(),

@@ -11,6 +11,8 @@ pub mod web;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::escalation::EscalationPolicy;
+use crate::oncall::Schedule;
 use crate::people::{Person, Team};
 
 /// A business domain (Checkout, Payment…); services belong to one, functions depend on some.
@@ -155,6 +157,9 @@ pub struct Service {
     pub depends_on: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
+    /// Overrides the owner team's escalation policy for this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
 }
 
 /// The kinds of catalog record, in the order they are created (referenced kinds first).
@@ -164,16 +169,20 @@ pub enum Kind {
     Team,
     Domain,
     Person,
+    Schedule,
+    EscalationPolicy,
     BusinessFunction,
     Service,
 }
 
 impl Kind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Tier,
         Self::Team,
         Self::Domain,
         Self::Person,
+        Self::Schedule,
+        Self::EscalationPolicy,
         Self::BusinessFunction,
         Self::Service,
     ];
@@ -185,6 +194,8 @@ impl Kind {
             Self::Team => "teams",
             Self::Domain => "domains",
             Self::Person => "people",
+            Self::Schedule => "schedules",
+            Self::EscalationPolicy => "escalation_policies",
             Self::BusinessFunction => "business_functions",
             Self::Service => "services",
         }
@@ -197,6 +208,8 @@ impl Kind {
             Self::Team => "team",
             Self::Domain => "domain",
             Self::Person => "person",
+            Self::Schedule => "schedule",
+            Self::EscalationPolicy => "escalation policy",
             Self::BusinessFunction => "business function",
             Self::Service => "service",
         }
@@ -215,6 +228,10 @@ pub struct Catalog {
     pub domains: Vec<Domain>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<Person>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<Schedule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation_policies: Vec<EscalationPolicy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub business_functions: Vec<BusinessFunction>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -238,6 +255,27 @@ impl Catalog {
         self.domains.iter().find(|d| d.id == id)
     }
 
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    pub fn schedule(&self, id: &str) -> Option<&Schedule> {
+        self.schedules.iter().find(|s| s.id == id)
+    }
+
+    pub fn escalation_policy(&self, id: &str) -> Option<&EscalationPolicy> {
+        self.escalation_policies.iter().find(|p| p.id == id)
+    }
+
+    /// The policy that answers for `service`: its own, else its owner team's.
+    pub fn policy_for_service(&self, service: &Service) -> Option<&EscalationPolicy> {
+        let id = service
+            .escalation_policy
+            .as_deref()
+            .or_else(|| self.team(&service.owner_team)?.escalation_policy.as_deref())?;
+        self.escalation_policy(id)
+    }
+
     /// The ids of every record of `kind`, in catalog order.
     pub fn ids(&self, kind: Kind) -> Vec<String> {
         match kind {
@@ -245,6 +283,12 @@ impl Catalog {
             Kind::Team => self.teams.iter().map(|t| t.id.clone()).collect(),
             Kind::Domain => self.domains.iter().map(|d| d.id.clone()).collect(),
             Kind::Person => self.people.iter().map(|p| p.id.clone()).collect(),
+            Kind::Schedule => self.schedules.iter().map(|s| s.id.clone()).collect(),
+            Kind::EscalationPolicy => self
+                .escalation_policies
+                .iter()
+                .map(|p| p.id.clone())
+                .collect(),
             Kind::BusinessFunction => self
                 .business_functions
                 .iter()

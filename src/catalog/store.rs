@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::db::{Db, StoreError, Tx};
-use crate::people;
+use crate::{escalation, oncall, people};
 use crate::{on_db, on_tx};
 
 use super::impact::{self, Graph, Impact, ServiceRef};
@@ -27,6 +27,8 @@ pub async fn load_in(tx: &mut Tx) -> Result<Catalog, StoreError> {
         teams: people::store::load_teams(tx).await?,
         domains: load_domains(tx).await?,
         people: people::store::load_people(tx).await?,
+        schedules: oncall::store::load_schedules(tx).await?,
+        escalation_policies: escalation::store::load_policies(tx).await?,
         business_functions: load_functions(tx).await?,
         services: load_services(tx).await?,
     };
@@ -93,13 +95,23 @@ async fn load_functions(tx: &mut Tx) -> Result<Vec<BusinessFunction>, StoreError
 }
 
 async fn load_services(tx: &mut Tx) -> Result<Vec<Service>, StoreError> {
-    const SQL: &str = "select id, name, description, kind, stateful, owner_team, tier, domain \
-        from services order by id";
+    const SQL: &str = "select id, name, description, kind, stateful, owner_team, tier, domain, \
+        escalation_policy from services order by id";
     const DEPS: &str =
         "select service_id, depends_on from service_dependencies order by service_id, position";
     const LINKS: &str =
         "select service_id, title, url from service_links order by service_id, position";
-    type Row = (String, String, String, String, bool, String, i64, String);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        bool,
+        String,
+        i64,
+        String,
+        Option<String>,
+    );
     let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     let mut deps = group(on_tx!(tx, |c| sqlx::query_as(DEPS)
         .fetch_all(&mut *c)
@@ -113,7 +125,18 @@ async fn load_services(tx: &mut Tx) -> Result<Vec<Service>, StoreError> {
     Ok(rows
         .into_iter()
         .map(
-            |(id, name, description, kind, stateful, owner_team, tier, domain)| Service {
+            |(
+                id,
+                name,
+                description,
+                kind,
+                stateful,
+                owner_team,
+                tier,
+                domain,
+                escalation_policy,
+            )| Service {
+                escalation_policy,
                 depends_on: deps.remove(&id).unwrap_or_default(),
                 links: links.remove(&id).unwrap_or_default(),
                 kind: ServiceType::parse(&kind).unwrap_or(ServiceType::Other),
@@ -178,6 +201,13 @@ pub async fn upsert(
                 .ok_or_else(missing)?;
             people::store::upsert_person(tx, p, fresh).await
         }
+        Kind::Schedule => {
+            oncall::store::upsert_schedule(tx, catalog.schedule(id).ok_or_else(missing)?).await
+        }
+        Kind::EscalationPolicy => {
+            let p = catalog.escalation_policy(id).ok_or_else(missing)?;
+            escalation::store::upsert_policy(tx, p).await
+        }
         Kind::BusinessFunction => {
             let f = catalog
                 .business_functions
@@ -205,6 +235,8 @@ pub async fn delete(tx: &mut Tx, kind: Kind, id: &str) -> Result<(), StoreError>
         Kind::Team => return people::store::delete_team(tx, id).await,
         Kind::Person => return people::store::delete_person(tx, id).await,
         Kind::Domain => "delete from domains where id = $1",
+        Kind::Schedule => "delete from schedules where id = $1",
+        Kind::EscalationPolicy => "delete from escalation_policies where id = $1",
         Kind::BusinessFunction => "delete from business_functions where id = $1",
         Kind::Service => "delete from services where id = $1",
     };
@@ -280,11 +312,11 @@ async fn upsert_function(tx: &mut Tx, f: &BusinessFunction, fresh: bool) -> Resu
 
 async fn upsert_service(tx: &mut Tx, s: &Service, fresh: bool) -> Result<(), StoreError> {
     const SQL: &str = "insert into services \
-        (id, name, description, kind, stateful, owner_team, tier, domain) \
-        values ($1, $2, $3, $4, $5, $6, $7, $8) \
+        (id, name, description, kind, stateful, owner_team, tier, domain, escalation_policy) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
         on conflict (id) do update set name = excluded.name, description = excluded.description, \
         kind = excluded.kind, stateful = excluded.stateful, owner_team = excluded.owner_team, \
-        tier = excluded.tier, domain = excluded.domain";
+        tier = excluded.tier, domain = excluded.domain, escalation_policy = excluded.escalation_policy";
     const CLEAR_DEPS: &str = "delete from service_dependencies where service_id = $1";
     const CLEAR_LINKS: &str = "delete from service_links where service_id = $1";
     on_tx!(tx, |c| {
@@ -297,6 +329,7 @@ async fn upsert_service(tx: &mut Tx, s: &Service, fresh: bool) -> Result<(), Sto
             .bind(&s.owner_team)
             .bind(i64::from(s.tier))
             .bind(&s.domain)
+            .bind(&s.escalation_policy)
             .execute(&mut *c)
             .await?;
         if !fresh {

@@ -2,6 +2,8 @@
 //! service dependency cycles. Config-as-code maps each [`Problem`] to a file, line and column;
 //! the API returns its message with a 422 or 409.
 
+mod oncall;
+
 use std::collections::{HashMap, HashSet};
 
 use super::{Catalog, Kind};
@@ -43,6 +45,9 @@ pub fn validate(catalog: &Catalog) -> Vec<Problem> {
     c.people();
     c.functions();
     c.services();
+    c.schedules();
+    c.policies();
+    c.policy_pointers();
     c.nul_characters();
     c.problems
 }
@@ -275,6 +280,8 @@ impl Checker<'_> {
             (Kind::Team, scan(&c.teams)),
             (Kind::Domain, scan(&c.domains)),
             (Kind::Person, scan(&c.people)),
+            (Kind::Schedule, scan(&c.schedules)),
+            (Kind::EscalationPolicy, scan(&c.escalation_policies)),
             (Kind::BusinessFunction, scan(&c.business_functions)),
             (Kind::Service, scan(&c.services)),
         ];
@@ -363,6 +370,7 @@ mod tests {
 
     fn service(id: &str, depends_on: &[&str]) -> Service {
         Service {
+            escalation_policy: None,
             id: id.into(),
             name: id.into(),
             description: String::new(),
@@ -385,6 +393,7 @@ mod tests {
                 description: String::new(),
             }],
             teams: vec![Team {
+                escalation_policy: None,
                 id: "t".into(),
                 name: "T".into(),
                 description: String::new(),
@@ -500,6 +509,7 @@ mod tests {
         // They would violate the child tables' primary keys at apply time.
         let mut c = with_services(vec![service("a", &["b", "b"]), service("b", &[])]);
         c.people.push(Person {
+            title: String::new(),
             id: "p".into(),
             name: "P".into(),
             email: "p@example.com".into(),
@@ -533,6 +543,7 @@ mod tests {
     #[test]
     fn emails_compare_case_insensitively() {
         let person = |id: &str, email: &str| Person {
+            title: String::new(),
             id: id.into(),
             name: id.into(),
             email: email.into(),
@@ -560,6 +571,7 @@ mod tests {
         // acyclic, every reference resolves. Checks the checker at scale finds nothing false.
         let teams: Vec<Team> = (0..500)
             .map(|i| Team {
+                escalation_policy: None,
                 id: format!("team-{i}"),
                 name: format!("Team {i}"),
                 description: String::new(),

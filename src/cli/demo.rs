@@ -9,10 +9,14 @@ use crate::config::{self, Source};
 use crate::settings::Settings;
 
 /// The example organisation's files, as (name, text).
-pub const EXAMPLE: [(&str, &str); 2] = [
+pub const EXAMPLE: [(&str, &str); 3] = [
     (
         "examples/ecommerce/people.yaml",
         include_str!("../../examples/ecommerce/people.yaml"),
+    ),
+    (
+        "examples/ecommerce/oncall.yaml",
+        include_str!("../../examples/ecommerce/oncall.yaml"),
     ),
     (
         "examples/ecommerce/catalog.yaml",

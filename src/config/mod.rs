@@ -234,6 +234,8 @@ fn merge_into(all: &mut Catalog, part: Catalog) {
     all.teams.extend(part.teams);
     all.domains.extend(part.domains);
     all.people.extend(part.people);
+    all.schedules.extend(part.schedules);
+    all.escalation_policies.extend(part.escalation_policies);
     all.business_functions.extend(part.business_functions);
     all.services.extend(part.services);
 }

@@ -83,6 +83,8 @@ pub fn overlay(base: &Catalog, files: &Catalog, managed: &BTreeSet<Kind>) -> Cat
         teams: pick(Kind::Team).teams.clone(),
         domains: pick(Kind::Domain).domains.clone(),
         people: pick(Kind::Person).people.clone(),
+        schedules: pick(Kind::Schedule).schedules.clone(),
+        escalation_policies: pick(Kind::EscalationPolicy).escalation_policies.clone(),
         business_functions: pick(Kind::BusinessFunction).business_functions.clone(),
         services: pick(Kind::Service).services.clone(),
     }
@@ -148,6 +150,8 @@ fn records(c: &Catalog, kind: Kind) -> Records {
         Kind::Team => json(&c.teams),
         Kind::Domain => json(&c.domains),
         Kind::Person => json(&c.people),
+        Kind::Schedule => json(&c.schedules),
+        Kind::EscalationPolicy => json(&c.escalation_policies),
         Kind::BusinessFunction => json(&c.business_functions),
         Kind::Service => json(&c.services),
     };
@@ -184,6 +188,7 @@ mod tests {
 
     fn team(id: &str) -> Team {
         Team {
+            escalation_policy: None,
             id: id.into(),
             name: id.into(),
             description: String::new(),

@@ -24,6 +24,8 @@ use crate::auth::store::Token;
 use crate::catalog::api::Record;
 use crate::catalog::impact::{Impact, ServiceRef};
 use crate::catalog::{BusinessFunction, Domain, Kind, Service, Tier};
+use crate::escalation::EscalationPolicy;
+use crate::oncall::Schedule;
 use crate::people::{Person, Team};
 
 const BEARER: &str = "bearer";
@@ -70,6 +72,8 @@ pub fn build() -> OpenApi {
     doc.crud::<Team>();
     doc.crud::<Domain>();
     doc.crud::<Person>();
+    doc.crud::<Schedule>();
+    doc.crud::<EscalationPolicy>();
     doc.crud::<BusinessFunction>();
     doc.crud::<Service>();
     doc.queries();

@@ -7,7 +7,12 @@
 //! Schedules are config as code (part of the catalog snapshot); resolution (`rotation.rs`) is a
 //! pure function of (schedule, overrides, instant) and never reads the clock.
 
+mod layer;
+mod restriction;
 pub mod rotation;
+pub mod store;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -15,6 +15,9 @@ pub struct Team {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The escalation policy that answers for this team's services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
 }
 
 /// A person in the organisation. `time_zone` is an IANA name (e.g. `Europe/London`).
@@ -25,6 +28,9 @@ pub struct Person {
     pub name: String,
     pub email: String,
     pub time_zone: String,
+    /// Job title, shown in escalation matrices ("Manager", "Sr Manager").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<String>,
 }

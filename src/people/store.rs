@@ -8,23 +8,24 @@ use crate::on_tx;
 use super::{Person, Team};
 
 pub async fn load_teams(tx: &mut Tx) -> Result<Vec<Team>, StoreError> {
-    const SQL: &str = "select id, name, description from teams order by id";
-    let rows: Vec<(String, String, String)> =
+    const SQL: &str = "select id, name, description, escalation_policy from teams order by id";
+    let rows: Vec<(String, String, String, Option<String>)> =
         on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, description)| Team {
+        .map(|(id, name, description, escalation_policy)| Team {
             id,
             name,
             description,
+            escalation_policy,
         })
         .collect())
 }
 
 pub async fn load_people(tx: &mut Tx) -> Result<Vec<Person>, StoreError> {
-    const PEOPLE: &str = "select id, name, email, time_zone from people order by id";
+    const PEOPLE: &str = "select id, name, email, time_zone, title from people order by id";
     const TEAMS: &str = "select person_id, team_id from person_teams order by person_id, position";
-    let rows: Vec<(String, String, String, String)> =
+    let rows: Vec<(String, String, String, String, String)> =
         on_tx!(tx, |c| sqlx::query_as(PEOPLE).fetch_all(&mut *c).await)?;
     let links: Vec<(String, String)> =
         on_tx!(tx, |c| sqlx::query_as(TEAMS).fetch_all(&mut *c).await)?;
@@ -34,23 +35,26 @@ pub async fn load_people(tx: &mut Tx) -> Result<Vec<Person>, StoreError> {
     }
     Ok(rows
         .into_iter()
-        .map(|(id, name, email, time_zone)| Person {
+        .map(|(id, name, email, time_zone, title)| Person {
             teams: teams.remove(&id).unwrap_or_default(),
             id,
             name,
             email,
             time_zone,
+            title,
         })
         .collect())
 }
 
 pub async fn upsert_team(tx: &mut Tx, t: &Team) -> Result<(), StoreError> {
-    const SQL: &str = "insert into teams (id, name, description) values ($1, $2, $3) \
-        on conflict (id) do update set name = excluded.name, description = excluded.description";
+    const SQL: &str = "insert into teams (id, name, description, escalation_policy) \
+        values ($1, $2, $3, $4) on conflict (id) do update set name = excluded.name, \
+        description = excluded.description, escalation_policy = excluded.escalation_policy";
     on_tx!(tx, |c| sqlx::query(SQL)
         .bind(&t.id)
         .bind(&t.name)
         .bind(&t.description)
+        .bind(&t.escalation_policy)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -60,9 +64,9 @@ pub async fn upsert_team(tx: &mut Tx, t: &Team) -> Result<(), StoreError> {
 /// Creates or replaces a person and their memberships; `fresh` (a new person) skips clearing
 /// memberships that cannot exist yet.
 pub async fn upsert_person(tx: &mut Tx, p: &Person, fresh: bool) -> Result<(), StoreError> {
-    const SQL: &str = "insert into people (id, name, email, time_zone) values ($1, $2, $3, $4) \
-        on conflict (id) do update set name = excluded.name, email = excluded.email, \
-        time_zone = excluded.time_zone";
+    const SQL: &str = "insert into people (id, name, email, time_zone, title) \
+        values ($1, $2, $3, $4, $5) on conflict (id) do update set name = excluded.name, \
+        email = excluded.email, time_zone = excluded.time_zone, title = excluded.title";
     const CLEAR: &str = "delete from person_teams where person_id = $1";
     on_tx!(tx, |c| {
         sqlx::query(SQL)
@@ -70,6 +74,7 @@ pub async fn upsert_person(tx: &mut Tx, p: &Person, fresh: bool) -> Result<(), S
             .bind(&p.name)
             .bind(&p.email)
             .bind(&p.time_zone)
+            .bind(&p.title)
             .execute(&mut *c)
             .await?;
         if !fresh {

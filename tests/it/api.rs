@@ -30,6 +30,22 @@ fn new_records() -> Vec<(&'static str, &'static str, Value)> {
                    "time_zone": "Europe/Paris", "teams": ["api-team"]}),
         ),
         (
+            "schedules",
+            "api-sched",
+            json!({"id": "api-sched", "name": "Api rota", "team": "api-team",
+                   "time_zone": "Europe/Paris",
+                   "layers": [{"name": "weekly", "people": ["api-person"],
+                               "shift": {"count": 1, "unit": "weeks"},
+                               "start": "2024-06-17T09:00"}]}),
+        ),
+        (
+            "escalation-policies",
+            "api-policy",
+            json!({"id": "api-policy", "name": "Api policy",
+                   "levels": [{"targets": [{"schedule": "api-sched"}, {"person": "api-person"}],
+                               "escalate_after_minutes": 5}]}),
+        ),
+        (
             "business-functions",
             "api-fn",
             json!({"id": "api-fn", "name": "Do API things", "primary_domain": "api-dom",
@@ -108,7 +124,10 @@ async fn crud_round_trip_on_every_kind() {
         }
         for (kind, id, mut record) in new_records() {
             record["name"] = json!(format!("Renamed {id}"));
-            if kind != "people" {
+            // People and schedules have no description; their name carries the unicode.
+            if kind == "people" || kind == "schedules" {
+                record["name"] = json!(format!("Renamed {id} — ünïcødé ✓"));
+            } else {
                 record["description"] = json!("Now with a description — ünïcødé ✓");
             }
             let path = format!("/api/v1/{kind}/{id}");
@@ -368,7 +387,11 @@ async fn invalid_records_are_422() {
     for t in backends().await {
         let (app, admin) = seeded(t.db.clone()).await;
         let tok = Some(admin.as_str());
-        let mut svc = new_records()[5].2.clone();
+        let mut svc = new_records()
+            .into_iter()
+            .find(|(kind, _, _)| *kind == "services")
+            .map(|(_, _, r)| r)
+            .unwrap();
         svc["owner_team"] = json!("ghosts");
         svc["domain"] = json!("platform");
         svc["tier"] = json!(0);

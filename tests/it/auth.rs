@@ -70,6 +70,7 @@ async fn accounts_upsert_and_get() {
         // Upsert replaces role, hash and person link, and does not add an account.
         let mut catalog = Catalog::default();
         catalog.people.push(Person {
+            title: String::new(),
             id: "ann-p".into(),
             name: "Ann".into(),
             email: "ann@example.com".into(),

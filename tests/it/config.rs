@@ -357,12 +357,13 @@ fn example() -> Catalog {
         .catalog
 }
 
-/// The example's two files: people (with teams), then the catalog proper.
-fn example_files() -> [Source; 2] {
-    let files: [Source; 2] = tocsin::cli::example_sources()
+/// The example's three files: people (with teams), on-call, then the catalog proper.
+fn example_files() -> [Source; 3] {
+    let files: [Source; 3] = tocsin::cli::example_sources()
         .try_into()
-        .expect("two example files");
+        .expect("three example files");
     assert!(files[0].path.ends_with("people.yaml"));
+    assert!(files[1].path.ends_with("oncall.yaml"));
     files
 }
 
@@ -381,11 +382,11 @@ async fn apply_the_example_then_again() {
                 .filter(|c| c.kind == k && c.op == Op::Create)
                 .count()
         };
-        assert_eq!(plan.changes.len(), 4 + 8 + 7 + 14 + 5 + 16, "{b}");
+        assert_eq!(plan.changes.len(), 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16, "{b}");
         assert_eq!(
             Kind::ALL.map(creates),
-            [4, 8, 7, 14, 5, 16],
-            "{b}: tiers, teams, domains, people, functions, services"
+            [4, 8, 7, 14, 2, 2, 5, 16],
+            "{b}: tiers, teams, domains, people, schedules, policies, functions, services"
         );
         insta::assert_snapshot!("example_plan", plan.to_string());
 
@@ -501,14 +502,14 @@ async fn removing_a_record_from_the_files_deletes_it() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // shipping-api is a leaf (nothing depends on it), so it can go on its own.
-        let [people, catalog] = example_files();
+        let [people, oncall, catalog] = example_files();
         let catalog_yaml = catalog
             .text
             .lines()
             .filter(|l| !l.contains("id: shipping-api"))
             .collect::<Vec<_>>()
             .join("\n");
-        let sources = vec![people, source(&catalog.path, &catalog_yaml)];
+        let sources = vec![people, oncall, source(&catalog.path, &catalog_yaml)];
         let loaded = load(sources, &current).unwrap();
         let plan = apply(&t.db, at(), "test", &loaded.catalog, false)
             .await
@@ -531,7 +532,7 @@ async fn kinds_absent_from_the_files_are_left_alone() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // Only the people file: teams and people are managed, the catalog kinds are not.
-        let [people, _] = example_files();
+        let [people, _, _] = example_files();
         let loaded = load(vec![people], &current).unwrap();
         assert_eq!(
             loaded.managed,
@@ -605,7 +606,7 @@ async fn dry_run_writes_nothing() {
     for t in backends().await {
         let b = t.backend;
         let plan = apply(&t.db, at(), "test", &example(), true).await.unwrap();
-        assert_eq!(plan.changes.len(), 54, "{b}");
+        assert_eq!(plan.changes.len(), 58, "{b}");
         assert_eq!(store::load(&t.db).await.unwrap(), Catalog::default(), "{b}");
         assert!(
             audit::store::list(&t.db, 10, None)

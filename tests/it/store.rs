@@ -50,6 +50,7 @@ fn tier(level: u8) -> Tier {
 
 fn team(id: &str) -> Team {
     Team {
+        escalation_policy: None,
         id: id.into(),
         name: format!("Team {id}"),
         description: String::new(),
@@ -66,6 +67,7 @@ fn domain(id: &str) -> Domain {
 
 fn person(id: &str, teams: &[&str]) -> Person {
     Person {
+        title: String::new(),
         id: id.into(),
         name: format!("Person {id}"),
         email: format!("{id}@example.com"),
@@ -88,6 +90,7 @@ fn function(id: &str, primary: &str, depends: &[&str]) -> BusinessFunction {
 
 fn service(id: &str, domain: &str, depends_on: &[&str]) -> Service {
     Service {
+        escalation_policy: None,
         id: id.into(),
         name: format!("Service {id}"),
         description: String::new(),
@@ -142,6 +145,8 @@ fn small() -> Catalog {
     f.criticality = Criticality::Critical;
     f.description = "Does things".into();
     Catalog {
+        schedules: vec![],
+        escalation_policies: vec![],
         tiers: vec![tier(0), tier(1)],
         teams: vec![team("t"), team("a-team")],
         domains: vec![domain("d1"), domain("d2"), domain("d3")],
@@ -423,6 +428,8 @@ async fn a_repeated_child_entry_is_a_conflict() {
 /// Domains: top=web, left=alpha, right and mid=beta, bottom=data, lonely=other.
 fn graph() -> Catalog {
     let mut c = Catalog {
+        schedules: vec![],
+        escalation_policies: vec![],
         tiers: vec![tier(0), tier(1)],
         teams: vec![team("t")],
         domains: ["web", "alpha", "beta", "data", "other", "empty"]
