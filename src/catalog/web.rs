@@ -14,9 +14,11 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::auth::extract::WebUser;
+use crate::escalation::resolve::first_responders;
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::web::{Layout, OrPage, PageError};
+use crate::oncall::current::{HORIZON_MS, person_name};
 
 use super::impact::{FunctionImpact, ServiceRef};
 use super::{Catalog, Link, Service};
@@ -207,6 +209,10 @@ struct ServicePage {
     depended_on_by: Vec<ServiceLink>,
     affected: Vec<ServiceRef>,
     functions: Vec<FunctionImpact>,
+    /// Who is paged first now, through the service's policy: (person id, name).
+    responders: Vec<(String, String)>,
+    /// The policy that answers for it (its own or its owner team's): (id, name).
+    policy: Option<(String, String)>,
 }
 
 async fn detail(
@@ -224,6 +230,20 @@ async fn detail(
         .ok_or(AppError::NotFound)
         .or_page(&p, "services")?;
     let tier = c.tier(svc.tier);
+    let at = s.clock.now_ms();
+    let found = crate::oncall::store::overrides(&s.db, None, at, at.saturating_add(HORIZON_MS))
+        .await
+        .or_page(&p, "services")?;
+    let responders = first_responders(&c, &found, &id, at)
+        .into_iter()
+        .map(|r| {
+            let name = person_name(&c, &r);
+            (r, name)
+        })
+        .collect();
+    let policy = c
+        .policy_for_service(svc)
+        .map(|pol| (pol.id.clone(), pol.name.clone()));
     Ok(ServicePage {
         layout: Layout::new(&p, "services", svc.name.clone()),
         s: ServiceRow::new(&c, svc),
@@ -255,5 +275,7 @@ async fn detail(
             .filter(|r| r.depth > 0)
             .collect(),
         functions: impact.business_functions,
+        responders,
+        policy,
     })
 }

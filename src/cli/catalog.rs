@@ -160,7 +160,9 @@ pub async fn impact(id: &str, function: bool, args: &DbArgs) -> anyhow::Result<i
 
 pub async fn handbook(html: bool, args: &DbArgs) -> anyhow::Result<i32> {
     let db = crate::app::open_db(&args.settings()?.database_url).await?;
-    let md = crate::handbook::markdown(&store::load(&db).await?);
+    let now = jiff::Timestamp::now().as_millisecond();
+    let overrides = crate::handbook::overrides_for(&db, now).await?;
+    let md = crate::handbook::markdown(&store::load(&db).await?, &overrides, now);
     if html {
         println!("{}", crate::handbook::to_html(&md));
     } else {

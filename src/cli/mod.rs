@@ -1,10 +1,13 @@
 //! The command line: `tocsin serve | demo | validate | apply | export | impact | handbook |
-//! token | user | migrate`. Each subcommand is a thin adapter over the same modules the HTTP
+//! token | user | oncall | override | feed | audit | migrate`. Each subcommand is a thin adapter over the same modules the HTTP
 //! server uses; this module only parses arguments and prints.
 
 mod admin;
 mod catalog;
 mod demo;
+mod feed;
+mod oncall;
+mod readiness;
 
 pub use demo::{example_sources, seed};
 
@@ -124,6 +127,37 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Who is on call now (or --at TIME), per schedule; with --service, who its escalation
+    /// policy reaches. TIME: RFC 3339 or a local YYYY-MM-DDTHH:MM in the schedule's zone.
+    Oncall {
+        #[arg(long)]
+        schedule: Option<String>,
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage on-call overrides (someone covering part of a schedule).
+    Override {
+        #[command(subcommand)]
+        action: OverrideAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Calendar feeds: read-only iCalendar URLs of a schedule or a person's shifts.
+    Feed {
+        #[command(subcommand)]
+        action: feed::FeedAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// On-call readiness over the next weeks: coverage gaps, load, overlaps, escalation
+    /// levels that reach nobody, Tier 0 services without a policy. Exit status 1 on errors.
+    Audit(readiness::AuditArgs),
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -162,6 +196,34 @@ pub enum UserAction {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum OverrideAction {
+    /// Put PERSON on call on a schedule from --from to --to (TIME: RFC 3339, or a local
+    /// YYYY-MM-DDTHH:MM in the schedule's zone).
+    Add {
+        #[arg(long)]
+        schedule: String,
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Only where this person would have been on call (a swap).
+        #[arg(long)]
+        replaces: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Current and upcoming overrides.
+    List {
+        #[arg(long)]
+        schedule: Option<String>,
+    },
+    /// Remove an override by id.
+    Remove { id: String },
+}
+
 /// Runs a parsed command; the returned code is the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
@@ -188,6 +250,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Handbook { html, db } => catalog::handbook(html, &db).await,
         Command::Token { action, db } => admin::token(action, &db).await,
         Command::User { action, db } => admin::user(action, &db).await,
+        Command::Oncall {
+            schedule,
+            team,
+            service,
+            at,
+            db,
+        } => {
+            let filter = oncall::Filter {
+                schedule,
+                team,
+                service,
+                at,
+            };
+            oncall::oncall(filter, &db).await
+        }
+        Command::Override { action, db } => oncall::override_cmd(action, &db).await,
+        Command::Feed { action, db } => feed::run(action, &db).await,
+        Command::Audit(args) => readiness::run(args).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

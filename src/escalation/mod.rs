@@ -6,6 +6,7 @@
 
 pub mod resolve;
 pub mod store;
+pub mod web;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

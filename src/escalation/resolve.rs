@@ -44,7 +44,12 @@ impl ResolvedLevel {
 /// Resolves every level of `policy` at `at` (ms since the epoch). `overrides` may hold
 /// overrides of any schedule; each schedule uses its own. A schedule that cannot be resolved
 /// (validation prevents this for stored ones) resolves to nobody.
-pub fn resolve(catalog: &Catalog, overrides: &[Override], policy: &EscalationPolicy, at: i64) -> Vec<ResolvedLevel> {
+pub fn resolve(
+    catalog: &Catalog,
+    overrides: &[Override],
+    policy: &EscalationPolicy,
+    at: i64,
+) -> Vec<ResolvedLevel> {
     let offsets = policy.level_offsets();
     policy
         .levels
@@ -57,14 +62,22 @@ pub fn resolve(catalog: &Catalog, overrides: &[Override], policy: &EscalationPol
             targets: level
                 .targets
                 .iter()
-                .map(|t| ResolvedTarget { target: t.clone(), people: people_of(catalog, overrides, t, at) })
+                .map(|t| ResolvedTarget {
+                    target: t.clone(),
+                    people: people_of(catalog, overrides, t, at),
+                })
                 .collect(),
         })
         .collect()
 }
 
 /// The people `target` stands for at `at`.
-pub fn people_of(catalog: &Catalog, overrides: &[Override], target: &Target, at: i64) -> Vec<String> {
+pub fn people_of(
+    catalog: &Catalog,
+    overrides: &[Override],
+    target: &Target,
+    at: i64,
+) -> Vec<String> {
     match target {
         Target::Person(id) => vec![id.clone()],
         Target::Team(id) => catalog
@@ -74,17 +87,35 @@ pub fn people_of(catalog: &Catalog, overrides: &[Override], target: &Target, at:
             .map(|p| p.id.clone())
             .collect(),
         Target::Schedule(id) => {
-            let Some(schedule) = catalog.schedule(id) else { return Vec::new() };
-            let own: Vec<Override> = overrides.iter().filter(|o| o.schedule == *id).cloned().collect();
-            rotation::on_call_at(schedule, &own, at).ok().flatten().into_iter().collect()
+            let Some(schedule) = catalog.schedule(id) else {
+                return Vec::new();
+            };
+            let own: Vec<Override> = overrides
+                .iter()
+                .filter(|o| o.schedule == *id)
+                .cloned()
+                .collect();
+            rotation::on_call_at(schedule, &own, at)
+                .ok()
+                .flatten()
+                .into_iter()
+                .collect()
         }
     }
 }
 
 /// Who answers first for a service at `at`: the people of level 0 of its policy (its own or
 /// its owner team's). Empty when the service has no policy or nobody is on call.
-pub fn first_responders(catalog: &Catalog, overrides: &[Override], service: &str, at: i64) -> Vec<String> {
-    let Some(policy) = catalog.service(service).and_then(|s| catalog.policy_for_service(s)) else {
+pub fn first_responders(
+    catalog: &Catalog,
+    overrides: &[Override],
+    service: &str,
+    at: i64,
+) -> Vec<String> {
+    let Some(policy) = catalog
+        .service(service)
+        .and_then(|s| catalog.policy_for_service(s))
+    else {
         return Vec::new();
     };
     resolve(catalog, overrides, policy, at)

@@ -92,6 +92,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::api::router())
         .merge(crate::audit::web::router())
         .merge(crate::handbook::router())
+        .merge(crate::oncall::api::router())
+        .merge(crate::oncall::web::router())
+        .merge(crate::escalation::web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

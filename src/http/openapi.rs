@@ -78,6 +78,7 @@ pub fn build() -> OpenApi {
     doc.crud::<Service>();
     doc.queries();
     doc.admin();
+    doc.oncall();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)
@@ -344,4 +345,75 @@ fn error_schema() -> ObjectBuilder {
                  ({kind, id, field, message})",
             )),
         )
+}
+
+/// On call: overrides, shifts and who is on call (`oncall::api`).
+impl Doc {
+    fn oncall(&mut self) {
+        use crate::oncall::api::{OnCallAnswer, OnCallQuery, OverrideBody, Range};
+        use crate::oncall::{Override, Shift};
+
+        let record = self.schema::<Override>();
+        let schedule = || path_param("id", String::schema(), "The schedule's id");
+        let list = op("oncall", "list_overrides", Role::Viewer)
+            .summary(Some(
+                "A schedule's overrides overlapping [from, to) (default: current and upcoming)",
+            ))
+            .parameter(schedule())
+            .parameters(Some(Range::into_params(|| Some(ParameterIn::Query))))
+            .response(
+                "200",
+                json("The overrides, by start", record.clone().to_array()),
+            )
+            .response("400", error("BadRequest"))
+            .response("404", error("NotFound"))
+            .response("422", error("Unprocessable"));
+        self.add(HttpMethod::Get, "/api/v1/schedules/{id}/overrides", list);
+        let new = self.schema::<OverrideBody>();
+        let create = op("oncall", "create_override", Role::Responder)
+            .summary(Some(
+                "Put someone on call for a time range (at most a year, not in the past)",
+            ))
+            .parameter(schedule())
+            .request_body(Some(body(new)))
+            .response("201", json("Created", record));
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/schedules/{id}/overrides",
+            writes(create, &["404"]),
+        );
+        let remove = op("oncall", "delete_override", Role::Responder)
+            .summary(Some("Remove an override"))
+            .parameter(path_param("id", String::schema(), "The override's id"))
+            .response("204", ResponseBuilder::new().description("Removed"))
+            .response("404", error("NotFound"));
+        self.add(HttpMethod::Delete, "/api/v1/overrides/{id}", remove);
+
+        let shift = self.schema::<Shift>();
+        let shifts = op("oncall", "list_shifts", Role::Viewer)
+            .summary(Some(
+                "Who is on call over [from, to) (default: a week from now; at most a year)",
+            ))
+            .parameter(schedule())
+            .parameters(Some(Range::into_params(|| Some(ParameterIn::Query))))
+            .response(
+                "200",
+                json("Contiguous shifts; person null is a gap", shift.to_array()),
+            )
+            .response("400", error("BadRequest"))
+            .response("404", error("NotFound"))
+            .response("422", error("Unprocessable"));
+        self.add(HttpMethod::Get, "/api/v1/schedules/{id}/shifts", shifts);
+
+        let answer = self.schema::<OnCallAnswer>();
+        let now = op("oncall", "on_call", Role::Viewer)
+            .summary(Some(
+                "Who is on call at an instant (default now), per schedule; with service, who it pages",
+            ))
+            .parameters(Some(OnCallQuery::into_params(|| Some(ParameterIn::Query))))
+            .response("200", json("On call", answer))
+            .response("400", error("BadRequest"))
+            .response("404", error("NotFound"));
+        self.add(HttpMethod::Get, "/api/v1/oncall", now);
+    }
 }

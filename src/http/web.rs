@@ -18,12 +18,13 @@ use super::error::AppError;
 const CSS: &str = include_str!("../../static/tocsin.css");
 
 /// The navigation entries, in order: (key, label, href).
-pub const NAV: [(&str, &str, &str); 7] = [
+pub const NAV: [(&str, &str, &str); 8] = [
     ("home", "Home", "/"),
     ("services", "Services", "/services"),
     ("functions", "Business functions", "/business-functions"),
     ("teams", "Teams", "/teams"),
     ("people", "People", "/people"),
+    ("schedules", "Schedules", "/schedules"),
     ("handbook", "Handbook", "/handbook"),
     ("audit", "Audit log", "/audit"),
 ];
@@ -169,8 +170,9 @@ struct Critical {
     team: String,
 }
 
-/// The home dashboard. Later features (who is on call now, open incidents) add their panel
-/// data here and a `<section class="panel">` in `home.html`, above the catalog panels.
+/// The home dashboard: who is on call now, then the catalog. Later features (open incidents)
+/// add their panel data here and a `<section class="panel">` in `home.html`, above the
+/// catalog panels.
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct Home {
@@ -182,10 +184,12 @@ struct Home {
     teams: usize,
     people: usize,
     tier0: Vec<Critical>,
+    oncall: Vec<crate::oncall::current::OnCallView>,
 }
 
 async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, PageError> {
     let c = s.catalog().await.or_page(&p, "home")?;
+    let oncall = on_call_now(&s, &c).await.or_page(&p, "home")?;
     let tiers = c
         .tiers
         .iter()
@@ -221,5 +225,21 @@ async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, Pa
         teams: c.teams.len(),
         people: c.people.len(),
         tier0,
+        oncall,
     })
+}
+
+/// Every schedule's on-call person now, for the dashboard.
+async fn on_call_now(
+    s: &AppState,
+    c: &crate::catalog::Catalog,
+) -> Result<Vec<crate::oncall::current::OnCallView>, crate::db::StoreError> {
+    use crate::oncall::current::{self, HORIZON_MS, OnCallView};
+    let at = s.clock.now_ms();
+    let found =
+        crate::oncall::store::overrides(&s.db, None, at, at.saturating_add(HORIZON_MS)).await?;
+    Ok(current::everyone(c, &found, at)
+        .iter()
+        .map(|o| OnCallView::new(c, o))
+        .collect())
 }

@@ -7,12 +7,21 @@
 //! Schedules are config as code (part of the catalog snapshot); resolution (`rotation.rs`) is a
 //! pure function of (schedule, overrides, instant) and never reads the clock.
 
+pub mod api;
+pub mod current;
+pub mod feeds;
+pub mod ical;
 mod layer;
+pub mod overrides;
+#[cfg(test)]
+mod proptests;
+pub mod readiness;
 mod restriction;
 pub mod rotation;
 pub mod store;
 #[cfg(test)]
 mod tests;
+pub mod web;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -118,3 +118,78 @@ pub async fn delete_override(tx: &mut Tx, id: &str) -> Result<Override, StoreErr
     let row: OverrideRow = on_tx!(tx, |c| sqlx::query_as(SQL).bind(id).fetch_one(c).await)?;
     Ok(override_from(row))
 }
+
+// Calendar feed tokens (see `feeds.rs`).
+
+use super::feeds::{FeedScope, FeedToken};
+
+type FeedRow = (String, String, String, String, i64, Option<i64>);
+
+const FEED_COLUMNS: &str = "id, scope, scope_id, created_by, created_at, revoked_at";
+
+fn feed_from((id, scope, scope_id, created_by, created_at, revoked_at): FeedRow) -> FeedToken {
+    FeedToken {
+        id,
+        // The column's check constraint allows only the two scopes.
+        scope: FeedScope::parse(&scope).unwrap_or(FeedScope::Schedule),
+        scope_id,
+        created_by,
+        created_at,
+        revoked_at,
+    }
+}
+
+pub async fn insert_feed_token(
+    tx: &mut Tx,
+    t: &FeedToken,
+    token_hash: &str,
+) -> Result<(), StoreError> {
+    const SQL: &str = "insert into feed_tokens \
+        (id, token_hash, scope, scope_id, created_by, created_at) values ($1, $2, $3, $4, $5, $6)";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(&t.id)
+        .bind(token_hash)
+        .bind(t.scope.as_str())
+        .bind(&t.scope_id)
+        .bind(&t.created_by)
+        .bind(t.created_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The unrevoked feed token with this hash; NotFound otherwise.
+pub async fn active_feed_token(db: &Db, token_hash: &str) -> Result<FeedToken, StoreError> {
+    let sql = format!(
+        "select {FEED_COLUMNS} from feed_tokens where token_hash = $1 and revoked_at is null"
+    );
+    let row: FeedRow = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(token_hash)
+        .fetch_one(p)
+        .await)?;
+    Ok(feed_from(row))
+}
+
+/// Every feed token (revoked ones too), oldest first.
+pub async fn list_feed_tokens(db: &Db) -> Result<Vec<FeedToken>, StoreError> {
+    let sql = format!("select {FEED_COLUMNS} from feed_tokens order by created_at, id");
+    let rows: Vec<FeedRow> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(feed_from).collect())
+}
+
+/// Revokes an unrevoked feed token and returns it; NotFound when there is none with this id.
+pub async fn revoke_feed_token(tx: &mut Tx, id: &str, at: i64) -> Result<FeedToken, StoreError> {
+    let sql = format!(
+        "update feed_tokens set revoked_at = $2 where id = $1 and revoked_at is null \
+        returning {FEED_COLUMNS}"
+    );
+    let row: FeedRow = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(at)
+        .fetch_one(c)
+        .await)?;
+    Ok(feed_from(row))
+}

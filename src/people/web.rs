@@ -14,6 +14,7 @@ use crate::catalog::web::{FunctionRow, ServiceRow, sorted_functions, team_name};
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::web::{Layout, OrPage, PageError};
+use crate::oncall::current::{self, HORIZON_MS, OnCallView};
 
 use super::Person;
 
@@ -93,6 +94,10 @@ struct TeamPage {
     members: Vec<PersonRow>,
     services: Vec<ServiceRow>,
     functions: Vec<FunctionRow>,
+    /// Who answers for the team now: its policy's schedules, then its own.
+    oncall: Vec<OnCallView>,
+    /// The team's escalation policy: (id, name).
+    policy: Option<(String, String)>,
 }
 
 async fn team(
@@ -109,6 +114,19 @@ async fn team(
         .map(|s| ServiceRow::new(&c, s))
         .collect();
     services.sort_by(|a, b| a.tier.cmp(&b.tier).then(a.id.cmp(&b.id)));
+    let at = s.clock.now_ms();
+    let found = crate::oncall::store::overrides(&s.db, None, at, at.saturating_add(HORIZON_MS))
+        .await
+        .or_page(&p, "teams")?;
+    let oncall = current::schedules_for_team(&c, &id)
+        .into_iter()
+        .map(|sch| OnCallView::new(&c, &current::on_call(&c, &found, sch, at)))
+        .collect();
+    let policy = t
+        .escalation_policy
+        .as_deref()
+        .and_then(|pid| c.escalation_policy(pid))
+        .map(|pol| (pol.id.clone(), pol.name.clone()));
     Ok(TeamPage {
         layout: Layout::new(&p, "teams", t.name.clone()),
         id: t.id.clone(),
@@ -124,6 +142,8 @@ async fn team(
             .filter(|f| f.owner_team == id)
             .map(|f| FunctionRow::new(&c, f))
             .collect(),
+        oncall,
+        policy,
     })
 }
 
@@ -178,6 +198,7 @@ struct PersonPage {
     p: PersonRow,
     /// The person's wall-clock time now, so whoever is about to page them sees it is 3 a.m.
     local_time: String,
+    oncall: crate::oncall::web::PersonOnCall,
 }
 
 async fn person(
@@ -201,9 +222,13 @@ async fn person(
                 .to_string()
         })
         .unwrap_or_default();
+    let oncall = crate::oncall::web::person_on_call(&s, &c, &p, m)
+        .await
+        .or_page(&p, "people")?;
     Ok(PersonPage {
         layout: Layout::new(&p, "people", m.name.clone()),
         p: PersonRow::new(&c, m),
         local_time,
+        oncall,
     })
 }

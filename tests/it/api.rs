@@ -920,6 +920,11 @@ async fn openapi_document_lists_every_endpoint() {
     let mut expected = vec![
         ("get", "/api/v1/services/{id}/impact".to_string()),
         ("get", "/api/v1/business-functions/{id}/dependencies".into()),
+        ("get", "/api/v1/schedules/{id}/overrides".into()),
+        ("post", "/api/v1/schedules/{id}/overrides".into()),
+        ("delete", "/api/v1/overrides/{id}".into()),
+        ("get", "/api/v1/schedules/{id}/shifts".into()),
+        ("get", "/api/v1/oncall".into()),
         ("get", "/api/v1/audit".into()),
         ("get", "/api/v1/tokens".into()),
         ("post", "/api/v1/tokens".into()),

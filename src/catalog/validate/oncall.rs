@@ -31,7 +31,9 @@ impl Checker<'_> {
             }
             // Zones, times, shift lengths: the resolver's own rules, so nothing stored can fail
             // to resolve later.
-            // PENDING(rotation): for (field, message) in crate::oncall::rotation::validate_schedule(s) { self.push(k, i, field, message); }
+            for (field, message) in crate::oncall::rotation::validate_schedule(s) {
+                self.push(k, i, field, message);
+            }
         }
     }
 
