@@ -3,10 +3,7 @@
 //! the month view, week navigation, the override form (CSRF, responder role), and, in the
 //! submodules, the iCal feeds parsed by an independent parser and `tocsin audit`.
 
-// The web tests' in-process browser, reused as is (its module there is private to them).
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "web/client.rs"]
-mod client;
+use crate::web::client;
 mod feeds;
 mod readiness;
 

@@ -2,7 +2,7 @@
 //! form (cookie + hidden CSRF field), then read pages as HTML. Content checks use the example
 //! organisation, so a page that renders but shows the wrong thing fails too.
 
-mod client;
+pub(crate) mod client;
 mod session;
 
 use axum::http::{StatusCode, header};
