@@ -40,11 +40,21 @@ fn catalog() -> tocsin::catalog::Catalog {
         restrictions,
     };
     let weekdays = vec![Restriction {
-        days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+        days: vec![
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ],
         from: "09:00".into(),
         to: "17:00".into(),
     }];
-    let weekend = vec![Restriction { days: vec![Weekday::Sat, Weekday::Sun], from: "08:00".into(), to: "20:00".into() }];
+    let weekend = vec![Restriction {
+        days: vec![Weekday::Sat, Weekday::Sun],
+        from: "08:00".into(),
+        to: "20:00".into(),
+    }];
     c.schedules.push(Schedule {
         id: "big".into(),
         name: "Twenty people".into(),
@@ -67,16 +77,26 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = tocsin::app::open_db(&format!("sqlite://{}", dir.path().join("pages.db").display()))
+    let db = tocsin::app::open_db(&format!(
+        "sqlite://{}",
+        dir.path().join("pages.db").display()
+    ))
+    .await
+    .expect("db");
+    tocsin::config::apply::apply(&db, 0, "bench", &catalog(), false)
         .await
-        .expect("db");
-    tocsin::config::apply::apply(&db, 0, "bench", &catalog(), false).await.expect("apply");
-    let (_, token) = tocsin::auth::accounts::create_token(&db, "bench", Role::Admin, "bench", 0).await.expect("token");
+        .expect("apply");
+    let (_, token) = tocsin::auth::accounts::create_token(&db, "bench", Role::Admin, "bench", 0)
+        .await
+        .expect("token");
     let clock: SharedClock = Arc::new(FakeClock::at("2024-06-19T12:00:00Z".parse().expect("time")));
     let router = tocsin::http::router(AppState::new(db, clock, HttpSettings::default(), None));
     for (label, path) in [
         ("schedule page, 20 people, two-week grid", "/schedules/big"),
-        ("schedule page, 20 people, month view", "/schedules/big?view=month&month=2024-06"),
+        (
+            "schedule page, 20 people, month view",
+            "/schedules/big?view=month&month=2024-06",
+        ),
         ("escalation matrix of a team", "/teams/sre/escalation"),
         ("home page (on call now)", "/"),
     ] {
@@ -89,9 +109,19 @@ async fn main() {
             let start = Instant::now();
             let response = router.clone().oneshot(req).await.expect("infallible");
             let status = response.status();
-            let body = response.into_body().collect().await.expect("body").to_bytes();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
             let elapsed = start.elapsed();
-            assert_eq!(status, StatusCode::OK, "{path}: {}", String::from_utf8_lossy(&body));
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{path}: {}",
+                String::from_utf8_lossy(&body)
+            );
             if i >= 20 {
                 samples.push(elapsed); // The first requests warm the snapshot cache.
             }

@@ -23,7 +23,7 @@ use super::{EscalationPolicy, Target};
 /// One row of the matrix: one target of one level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatrixRow {
-    /// 1 for the first level, as people count.
+    /// 0 for the first level (the on-call responder), as the workshop numbers them.
     pub level: usize,
     /// Whether this is the level's first row (the page shows the level number once).
     pub first_of_level: bool,
@@ -83,7 +83,7 @@ pub fn matrix(
                 }
             };
             rows.push(MatrixRow {
-                level: i + 1,
+                level: i,
                 first_of_level: j == 0,
                 name,
                 href,

@@ -67,7 +67,7 @@ pub(super) fn check(out: &mut Vec<Finding>, c: &Catalog, all: &[Resolved], o: &O
                     message: format!(
                         "{}: level {} reaches nobody for {} of the window, first {} → {}",
                         policy.name,
-                        n + 1,
+                        n,
                         hours(total),
                         local(start, &TimeZone::UTC),
                         local(end, &TimeZone::UTC)
@@ -84,7 +84,7 @@ pub(super) fn check(out: &mut Vec<Finding>, c: &Catalog, all: &[Resolved], o: &O
                         "{}: the last level (level {}) reaches only {name} (from {}) and the \
                          policy does not repeat: nobody else is tried if they miss the page",
                         policy.name,
-                        n + 1,
+                        n,
                         local(at, &TimeZone::UTC)
                     ),
                 });

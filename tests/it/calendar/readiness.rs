@@ -194,7 +194,7 @@ fn tocsin_audit_fails_on_a_gap_an_unanswered_level_and_a_tier_0_service_without_
     let messages = report["findings"].to_string();
     assert!(messages.contains("Ops secondary: nobody on call Mon 17 Jun 2024 09:00 UTC → Mon 24 Jun 2024 00:00 UTC (159 h)"), "{messages}");
     assert!(
-        messages.contains("level 1 reaches nobody for 159 h"),
+        messages.contains("level 0 reaches nobody for 159 h"),
         "{messages}"
     );
     assert!(messages.contains("reaches only Ann"), "{messages}");

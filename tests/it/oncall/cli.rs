@@ -60,10 +60,10 @@ fn the_cli_shows_who_is_on_call_and_manages_overrides() {
         "",
     );
     for want in [
-        "Level 1",
+        "Level 0",
         "Foo Bar",
         "On call: SRE primary",
-        "Level 2",
+        "Level 1",
         "Adam",
         "Manager",
         "Jacob",
