@@ -1,5 +1,6 @@
 //! Tocsin: self-hosted incident management. See ARCHITECTURE.md for the map of this crate.
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod auth;
