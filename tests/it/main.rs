@@ -2,6 +2,7 @@
 
 mod support;
 
+mod alertmanager;
 mod api;
 mod auth;
 mod browser;

@@ -1,0 +1,181 @@
+//! The real Prometheus Alertmanager (Debian's `prometheus-alertmanager` 0.25) as a sender: it
+//! runs on a loopback port with a webhook receiver that authenticates with a bearer key, the
+//! test posts an alert to its API, and the webhook it delivers is checked on the wire and
+//! through our parser — then the resolve. Skipped with a notice when the binary is missing,
+//! except under CI, where it must run.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+const BINARY: &str = "/usr/bin/prometheus-alertmanager";
+const KEY: &str = "tcn_i_test_key_for_alertmanager";
+
+/// Alertmanager running in the background; killed and reaped on drop, whatever happens.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A webhook receiver on a loopback port that hands every delivery (headers, body) to the test.
+async fn receiver() -> (SocketAddr, mpsc::UnboundedReceiver<(HeaderMap, Bytes)>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send((headers, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind receiver");
+    let addr = listener.local_addr().expect("receiver address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, rx)
+}
+
+fn start(dir: &std::path::Path, hook: SocketAddr, port: u16) -> Running {
+    // Short group timings so the test sees the notification and the resolve within seconds.
+    let config = format!(
+        "route:\n  receiver: tocsin\n  group_by: ['alertname']\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n\
+         receivers:\n  - name: tocsin\n    webhook_configs:\n      - url: 'http://{hook}/hook'\n        send_resolved: true\n\
+         \x20       http_config:\n          authorization:\n            credentials: {KEY}\n"
+    );
+    let path = dir.join("am.yml");
+    std::fs::write(&path, config).expect("write am.yml");
+    let child = Command::new(BINARY)
+        .arg(format!("--config.file={}", path.display()))
+        .arg(format!("--storage.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start alertmanager");
+    Running(child)
+}
+
+async fn next_delivery(rx: &mut mpsc::UnboundedReceiver<(HeaderMap, Bytes)>) -> (HeaderMap, Value) {
+    let (headers, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("a webhook within 20 s")
+        .expect("receiver alive");
+    (headers, serde_json::from_slice(&body).expect("JSON body"))
+}
+
+#[tokio::test]
+async fn real_alertmanager_delivers_firing_then_resolved() {
+    if !std::path::Path::new(BINARY).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install prometheus-alertmanager"
+        );
+        eprintln!("notice: {BINARY} is not installed; skipping the Alertmanager test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (hook, mut deliveries) = receiver().await;
+    let port = free_port();
+    let _am = start(dir.path(), hook, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let ready = async {
+        loop {
+            if http
+                .get(format!("{base}/-/ready"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), ready)
+        .await
+        .expect("alertmanager ready within 15 s");
+
+    let alert = json!([{
+        "labels": {"alertname": "CheckoutErrors", "service": "checkout-api", "severity": "critical"},
+        "annotations": {"summary": "Checkout error rate above 5%"},
+        "generatorURL": "http://prometheus.example/graph?g0.expr=errors"
+    }]);
+    let r = http
+        .post(format!("{base}/api/v2/alerts"))
+        .json(&alert)
+        .send()
+        .await
+        .expect("post alert");
+    assert!(
+        r.status().is_success(),
+        "alertmanager accepted the alert: {}",
+        r.status()
+    );
+
+    let (headers, body) = next_delivery(&mut deliveries).await;
+    assert_eq!(
+        headers["authorization"],
+        format!("Bearer {KEY}"),
+        "the key travels in a header"
+    );
+    assert_eq!(body["version"], "4");
+    assert_eq!(body["status"], "firing");
+    let firing = &body["alerts"][0];
+    assert_eq!(firing["status"], "firing");
+    assert_eq!(firing["labels"]["service"], "checkout-api");
+    let fingerprint = firing["fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_string();
+    assert_eq!(
+        fingerprint.len(),
+        16,
+        "Alertmanager fingerprints are 16 hex digits"
+    );
+
+    // Resolve: re-post with endsAt in the past; the next group flush says resolved.
+    let mut resolved = alert.clone();
+    resolved[0]["endsAt"] = json!(jiff::Timestamp::now().to_string());
+    let r = http
+        .post(format!("{base}/api/v2/alerts"))
+        .json(&resolved)
+        .send()
+        .await
+        .expect("post resolve");
+    assert!(r.status().is_success());
+    let (_, body) = loop {
+        let (h, b) = next_delivery(&mut deliveries).await;
+        if b["status"] == "resolved" {
+            break (h, b);
+        }
+    };
+    assert_eq!(body["alerts"][0]["status"], "resolved");
+    assert_eq!(
+        body["alerts"][0]["fingerprint"],
+        fingerprint.as_str(),
+        "same alert, same fingerprint"
+    );
+}
