@@ -1,7 +1,7 @@
 //! The real Prometheus Alertmanager (Debian's `prometheus-alertmanager` 0.25) as a sender: it
 //! runs on a loopback port with a webhook receiver that authenticates with a bearer key, the
 //! test posts an alert to its API, and the webhook it delivers is checked on the wire and
-//! through our parser — then the resolve. Skipped with a notice when the binary is missing,
+//! through our parser (the event Tocsin would store) — then the resolve. Skipped with a notice when the binary is missing,
 //! except under CI, where it must run.
 
 use std::net::SocketAddr;
@@ -13,6 +13,8 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::{Value, json};
+use tocsin::alerts::integrations::alertmanager;
+use tocsin::alerts::{Action, AlertEvent, Severity};
 use tokio::sync::mpsc;
 
 const BINARY: &str = "/usr/bin/prometheus-alertmanager";
@@ -77,12 +79,20 @@ fn start(dir: &std::path::Path, hook: SocketAddr, port: u16) -> Running {
     Running(child)
 }
 
-async fn next_delivery(rx: &mut mpsc::UnboundedReceiver<(HeaderMap, Bytes)>) -> (HeaderMap, Value) {
+/// The next webhook: its headers, its JSON, and what our Alertmanager parser makes of it.
+async fn next_delivery(
+    rx: &mut mpsc::UnboundedReceiver<(HeaderMap, Bytes)>,
+) -> (HeaderMap, Value, Vec<AlertEvent>) {
     let (headers, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
         .expect("a webhook within 20 s")
         .expect("receiver alive");
-    (headers, serde_json::from_slice(&body).expect("JSON body"))
+    let events = alertmanager::parse(&body).expect("our parser accepts what Alertmanager sends");
+    (
+        headers,
+        serde_json::from_slice(&body).expect("JSON body"),
+        events,
+    )
 }
 
 #[tokio::test]
@@ -135,7 +145,7 @@ async fn real_alertmanager_delivers_firing_then_resolved() {
         r.status()
     );
 
-    let (headers, body) = next_delivery(&mut deliveries).await;
+    let (headers, body, events) = next_delivery(&mut deliveries).await;
     assert_eq!(
         headers["authorization"],
         format!("Bearer {KEY}"),
@@ -155,6 +165,20 @@ async fn real_alertmanager_delivers_firing_then_resolved() {
         16,
         "Alertmanager fingerprints are 16 hex digits"
     );
+    let [event] = events.as_slice() else {
+        panic!("one event per alert: {events:?}")
+    };
+    assert_eq!(event.action, Action::Trigger);
+    assert_eq!(event.dedup_key.as_deref(), Some(fingerprint.as_str()));
+    assert_eq!(event.summary, "Checkout error rate above 5%");
+    assert_eq!(event.severity, Some(Severity::Critical));
+    assert_eq!(event.labels["service"], "checkout-api");
+    assert!(
+        event
+            .links
+            .iter()
+            .any(|l| l.href.starts_with("http://prometheus.example/"))
+    );
 
     // Resolve: re-post with endsAt in the past; the next group flush says resolved.
     let mut resolved = alert.clone();
@@ -166,10 +190,10 @@ async fn real_alertmanager_delivers_firing_then_resolved() {
         .await
         .expect("post resolve");
     assert!(r.status().is_success());
-    let (_, body) = loop {
-        let (h, b) = next_delivery(&mut deliveries).await;
+    let (body, events) = loop {
+        let (_, b, e) = next_delivery(&mut deliveries).await;
         if b["status"] == "resolved" {
-            break (h, b);
+            break (b, e);
         }
     };
     assert_eq!(body["alerts"][0]["status"], "resolved");
@@ -178,4 +202,9 @@ async fn real_alertmanager_delivers_firing_then_resolved() {
         fingerprint.as_str(),
         "same alert, same fingerprint"
     );
+    let [event] = events.as_slice() else {
+        panic!("one event per alert: {events:?}")
+    };
+    assert_eq!(event.action, Action::Resolve);
+    assert_eq!(event.dedup_key.as_deref(), Some(fingerprint.as_str()));
 }
