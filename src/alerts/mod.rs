@@ -4,7 +4,12 @@
 //! consumes them. Parsing is pure and never reads the clock: instants a sender leaves out are
 //! filled in by the caller.
 
+pub mod api;
+pub mod ingest;
+pub mod integration;
 pub mod integrations;
+pub mod lifecycle;
+pub mod store;
 
 use std::collections::BTreeMap;
 
@@ -80,6 +85,8 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn one(problem: impl Into<String>) -> Self {
-        Self { problems: vec![problem.into()] }
+        Self {
+            problems: vec![problem.into()],
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! server uses; this module only parses arguments and prints.
 
 mod admin;
+mod alerts;
 mod catalog;
 mod demo;
 mod feed;
@@ -158,6 +159,20 @@ pub enum Command {
     /// On-call readiness over the next weeks: coverage gaps, load, overlaps, escalation
     /// levels that reach nobody, Tier 0 services without a policy. Exit status 1 on errors.
     Audit(readiness::AuditArgs),
+    /// Integration keys: how monitoring systems send alerts for a service.
+    Integration {
+        #[command(subcommand)]
+        action: alerts::IntegrationAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Alerts: list, acknowledge, resolve.
+    Alert {
+        #[command(subcommand)]
+        action: alerts::AlertAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -268,6 +283,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Override { action, db } => oncall::override_cmd(action, &db).await,
         Command::Feed { action, db } => feed::run(action, &db).await,
         Command::Audit(args) => readiness::run(args).await,
+        Command::Integration { action, db } => alerts::integration_cmd(action, &db).await,
+        Command::Alert { action, db } => alerts::alert_cmd(action, &db).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

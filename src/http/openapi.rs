@@ -79,6 +79,7 @@ pub fn build() -> OpenApi {
     doc.queries();
     doc.admin();
     doc.oncall();
+    doc.alerts();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)
@@ -415,5 +416,83 @@ impl Doc {
             .response("400", error("BadRequest"))
             .response("404", error("NotFound"));
         self.add(HttpMethod::Get, "/api/v1/oncall", now);
+    }
+}
+
+/// Alerts and integration keys (`alerts::api`).
+impl Doc {
+    fn alerts(&mut self) {
+        use crate::alerts::api::{AlertDetail, AlertQuery, IntegrationKey, NewIntegration};
+        use crate::alerts::integration::Integration;
+        use crate::alerts::lifecycle::Alert;
+
+        let alert = self.schema::<Alert>();
+        let list = op("alerts", "list_alerts", Role::Viewer)
+            .summary(Some(
+                "Alerts, newest first (at most 500; page with `before`)",
+            ))
+            .parameters(Some(AlertQuery::into_params(|| Some(ParameterIn::Query))))
+            .response("200", json("The alerts", alert.clone().to_array()))
+            .response("400", error("BadRequest"));
+        self.add(HttpMethod::Get, "/api/v1/alerts", list);
+        let id = || path_param("id", String::schema(), "The alert's id");
+        let detail = self.schema::<AlertDetail>();
+        let read = op("alerts", "get_alert", Role::Viewer)
+            .summary(Some("An alert with its full event log"))
+            .parameter(id())
+            .response("200", json("The alert", detail))
+            .response("404", error("NotFound"));
+        self.add(HttpMethod::Get, "/api/v1/alerts/{id}", read);
+        for (verb, what) in [
+            ("acknowledge", "Acknowledge (again: no change)"),
+            ("resolve", "Resolve"),
+        ] {
+            let act = op("alerts", &format!("{verb}_alert"), Role::Responder)
+                .summary(Some(format!(
+                    "{what} an alert; 409 when it is already resolved"
+                )))
+                .parameter(id())
+                .response("200", json("The alert afterwards", alert.clone()))
+                .response("404", error("NotFound"))
+                .response("409", error("Conflict"));
+            self.add(
+                HttpMethod::Post,
+                &format!("/api/v1/alerts/{{id}}/{verb}"),
+                act,
+            );
+        }
+
+        let integration = self.schema::<Integration>();
+        let keyed = self.schema::<IntegrationKey>();
+        let service = || path_param("id", String::schema(), "The service's id");
+        let collection = "/api/v1/services/{id}/integrations";
+        let list = op("integrations", "list_integrations", Role::Admin)
+            .summary(Some("A service's integrations (never their keys)"))
+            .parameter(service())
+            .response("200", json("The integrations", integration.to_array()))
+            .response("404", error("NotFound"));
+        self.add(HttpMethod::Get, collection, list);
+        let new = self.schema::<NewIntegration>();
+        let create = op("integrations", "create_integration", Role::Admin)
+            .summary(Some(
+                "Create an integration; its key is in this response only",
+            ))
+            .parameter(service())
+            .request_body(Some(body(new)))
+            .response("201", json("Created", keyed.clone()));
+        self.add(HttpMethod::Post, collection, writes(create, &["404"]));
+        let integration_id = || path_param("id", String::schema(), "The integration's id");
+        let rotate = op("integrations", "rotate_integration", Role::Admin)
+            .summary(Some("Replace the key; the old one stops working at once"))
+            .parameter(integration_id())
+            .response("200", json("The new key", keyed))
+            .response("404", error("NotFound"));
+        self.add(HttpMethod::Post, "/api/v1/integrations/{id}/rotate", rotate);
+        let remove = op("integrations", "delete_integration", Role::Admin)
+            .summary(Some("Delete an integration (its alerts stay)"))
+            .parameter(integration_id())
+            .response("204", ResponseBuilder::new().description("Deleted"))
+            .response("404", error("NotFound"));
+        self.add(HttpMethod::Delete, "/api/v1/integrations/{id}", remove);
     }
 }

@@ -14,6 +14,8 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::{Value, json};
 use tocsin::alerts::integrations::alertmanager;
+use tocsin::alerts::lifecycle::Status;
+use tocsin::alerts::store::{self, Filter};
 use tocsin::alerts::{Action, AlertEvent, Severity};
 use tokio::sync::mpsc;
 
@@ -59,11 +61,16 @@ async fn receiver() -> (SocketAddr, mpsc::UnboundedReceiver<(HeaderMap, Bytes)>)
 }
 
 fn start(dir: &std::path::Path, hook: SocketAddr, port: u16) -> Running {
+    start_to(dir, &format!("http://{hook}/hook"), KEY, port)
+}
+
+/// Alertmanager sending every group to `url` with `key` as its bearer credential.
+fn start_to(dir: &std::path::Path, url: &str, key: &str, port: u16) -> Running {
     // Short group timings so the test sees the notification and the resolve within seconds.
     let config = format!(
         "route:\n  receiver: tocsin\n  group_by: ['alertname']\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n\
-         receivers:\n  - name: tocsin\n    webhook_configs:\n      - url: 'http://{hook}/hook'\n        send_resolved: true\n\
-         \x20       http_config:\n          authorization:\n            credentials: {KEY}\n"
+         receivers:\n  - name: tocsin\n    webhook_configs:\n      - url: '{url}'\n        send_resolved: true\n\
+         \x20       http_config:\n          authorization:\n            credentials: {key}\n"
     );
     let path = dir.join("am.yml");
     std::fs::write(&path, config).expect("write am.yml");
@@ -208,3 +215,168 @@ async fn real_alertmanager_delivers_firing_then_resolved() {
     assert_eq!(event.action, Action::Resolve);
     assert_eq!(event.dedup_key.as_deref(), Some(fingerprint.as_str()));
 }
+
+/// Tocsin on a loopback port over a fresh SQLite file with the example organisation, and an
+/// Alertmanager integration key for `checkout-api`.
+async fn tocsin() -> (crate::support::TestDb, SocketAddr, String) {
+    let t = crate::support::sqlite().await;
+    crate::support::seed_example(&t.db).await;
+    let catalog = tocsin::catalog::store::load(&t.db).await.expect("catalog");
+    let (_, key) = tocsin::alerts::integration::create(
+        &t.db,
+        &catalog,
+        0,
+        "test",
+        "checkout-api",
+        tocsin::alerts::integration::IntegrationKind::Alertmanager,
+        "prometheus",
+    )
+    .await
+    .expect("integration");
+    let clock: tocsin::clock::SharedClock = std::sync::Arc::new(tocsin::clock::SystemClock);
+    let state = tocsin::http::AppState::new(t.db.clone(), clock, Default::default(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind tocsin");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(tocsin::app::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    (t, addr, key)
+}
+
+async fn alerts_with(db: &tocsin::db::Db, status: Status) -> Vec<tocsin::alerts::lifecycle::Alert> {
+    let filter = Filter {
+        status: Some(status),
+        service: None,
+        severity: None,
+        before: None,
+        limit: 100,
+    };
+    store::list(db, &filter).await.expect("list alerts")
+}
+
+/// Polls until `check` holds (15 s at most): Alertmanager delivers on its own schedule.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what} within 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn real_alertmanager_opens_and_resolves_a_tocsin_alert() {
+    if !std::path::Path::new(BINARY).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install prometheus-alertmanager"
+        );
+        eprintln!("notice: {BINARY} is not installed; skipping the Alertmanager test");
+        return;
+    }
+    let (t, addr, key) = tocsin().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let _am = start_to(
+        dir.path(),
+        &format!("http://{addr}/ingest/alertmanager"),
+        &key,
+        port,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    eventually("alertmanager ready", async || {
+        http.get(format!("{base}/-/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    let alert = json!([{
+        "labels": {"alertname": "PaymentsDown", "severity": "critical"},
+        "annotations": {"summary": "Card payments failing"}
+    }]);
+    http.post(format!("{base}/api/v2/alerts"))
+        .json(&alert)
+        .send()
+        .await
+        .expect("post");
+    eventually("a triggered Tocsin alert", async || {
+        !alerts_with(&t.db, Status::Triggered).await.is_empty()
+    })
+    .await;
+    let open = alerts_with(&t.db, Status::Triggered).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].service, "checkout-api");
+    assert_eq!(open[0].summary, "Card payments failing");
+    assert_eq!(open[0].severity, Some(Severity::Critical));
+
+    let mut resolved = alert.clone();
+    resolved[0]["endsAt"] = json!(jiff::Timestamp::now().to_string());
+    http.post(format!("{base}/api/v2/alerts"))
+        .json(&resolved)
+        .send()
+        .await
+        .expect("post resolve");
+    eventually("the Tocsin alert resolved", async || {
+        !alerts_with(&t.db, Status::Resolved).await.is_empty()
+    })
+    .await;
+    let done = alerts_with(&t.db, Status::Resolved).await;
+    assert_eq!(done[0].id, open[0].id, "the same alert resolves");
+    assert!(alerts_with(&t.db, Status::Triggered).await.is_empty());
+}
+
+#[tokio::test]
+async fn captured_alertmanager_bodies_replay_through_http() {
+    let (t, addr, key) = tocsin().await;
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/ingest/alertmanager");
+    let send = async |body: &'static str| {
+        let r = http
+            .post(&url)
+            .bearer_auth(&key)
+            .body(body)
+            .header("content-type", "application/json");
+        r.send().await.expect("post").status()
+    };
+    // (a) two firing, (b) a new group, (c) one of (a) resolved, (d) the other resolved.
+    for body in [FIXTURE_A, FIXTURE_B, FIXTURE_C, FIXTURE_D] {
+        assert_eq!(send(body).await, 200);
+    }
+    assert_eq!(
+        alerts_with(&t.db, Status::Triggered).await.len(),
+        1,
+        "only DiskFull is still firing"
+    );
+    assert_eq!(alerts_with(&t.db, Status::Resolved).await.len(), 2);
+    // A wrong key is a 401, a body that is not a webhook a 400; neither stores anything.
+    let r = http
+        .post(&url)
+        .bearer_auth("nope")
+        .body(FIXTURE_A)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 401);
+    let r = http
+        .post(&url)
+        .bearer_auth(&key)
+        .body("{\"version\":\"3\"}")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 400);
+    assert_eq!(alerts_with(&t.db, Status::Triggered).await.len(), 1);
+}
+
+const FIXTURE_A: &str =
+    include_str!("../fixtures/alertmanager/alertmanager-0.25-a-two-firing.json");
+const FIXTURE_B: &str = include_str!("../fixtures/alertmanager/alertmanager-0.25-b-new-group.json");
+const FIXTURE_C: &str =
+    include_str!("../fixtures/alertmanager/alertmanager-0.25-c-one-resolved.json");
+const FIXTURE_D: &str =
+    include_str!("../fixtures/alertmanager/alertmanager-0.25-d-all-resolved.json");

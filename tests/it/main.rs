@@ -3,6 +3,7 @@
 mod support;
 
 mod alertmanager;
+mod alerts;
 mod api;
 mod auth;
 mod browser;
