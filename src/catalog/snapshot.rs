@@ -61,7 +61,7 @@ impl SnapshotCache {
         let mut tx = db.begin().await?;
         let version = store::version_in(&mut tx).await?;
         let snap = Arc::new(Snapshot::new(store::load_in(&mut tx).await?));
-        drop(tx);
+        tx.commit().await?;
         let mut current = self.lock();
         if current.as_ref().is_none_or(|(v, _)| *v < version) {
             *current = Some((version, snap.clone()));

@@ -17,7 +17,11 @@ use super::{
 pub async fn load(db: &Db) -> Result<Catalog, StoreError> {
     // One read transaction: a consistent snapshot even while a writer commits.
     let mut tx = db.begin().await?;
-    load_in(&mut tx).await
+    let catalog = load_in(&mut tx).await?;
+    // End the read transaction now rather than leaving a deferred rollback to the pool: until
+    // it runs, the connection sits idle in a transaction holding its read locks.
+    tx.commit().await?;
+    Ok(catalog)
 }
 
 /// [`load`] inside a transaction, on its connection (the catalog writer reads under its lock).

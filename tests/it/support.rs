@@ -25,6 +25,41 @@ pub struct TestDb {
     pub db: Db,
     pub backend: &'static str,
     _dir: Option<tempfile::TempDir>,
+    /// (server URL, schema) of a PostgreSQL test schema, dropped with the TestDb.
+    pg_schema: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    /// Drops the test's PostgreSQL schema so repeated runs don't pile schemas up in the shared
+    /// database. Drop cannot await, so a short-lived thread with its own runtime does it.
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.pg_schema.take() else {
+            return;
+        };
+        // The test's own pool is left to its runtime (closing it from here would wait on that
+        // runtime while it waits on us); its idle connections hold no locks the drop needs.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(Db::Postgres(admin)) = Db::connect(&url).await {
+                    // A rollback the blocked test runtime has not run yet may still hold locks:
+                    // give up after a moment and leave the schema to `.ci/run`'s cleanup.
+                    let sql =
+                        format!("set lock_timeout = '3s'; drop schema if exists {schema} cascade");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// A fresh SQLite database in a temp file.
@@ -36,6 +71,7 @@ pub async fn sqlite() -> TestDb {
         db,
         backend: "sqlite",
         _dir: Some(dir),
+        pg_schema: None,
     }
 }
 
@@ -67,6 +103,7 @@ pub async fn postgres() -> Option<TestDb> {
         db,
         backend: "postgres",
         _dir: None,
+        pg_schema: Some((url, schema)),
     })
 }
 
