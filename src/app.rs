@@ -62,6 +62,7 @@ pub async fn serve_on(
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let db = open_db(&settings.database_url).await?;
     let clock: SharedClock = Arc::new(SystemClock);
+    crate::engine::start(db.clone(), clock.clone(), shutdown_signal());
     let state = state(db.clone(), clock, settings, metrics_handle());
     let listener = TcpListener::bind(&settings.listen)
         .await

@@ -392,6 +392,7 @@ pub async fn ingest(
                     continue;
                 }
                 log(tx, &alert.id, now, "trigger", &actor, &event.summary).await?;
+                crate::engine::store::start_escalation(tx, &alert.id, service, now).await?;
                 outcome.alert_id = Some(alert.id);
                 outcome.created = true;
                 outcome.changed = true;
@@ -408,6 +409,7 @@ pub async fn ingest(
                     &event.summary,
                 )
                 .await?;
+                crate::engine::store::after_transition(tx, &next.id, transition, now).await?;
                 outcome.alert_id = Some(next.id);
                 outcome.changed = true;
                 outcome.transition = Some(transition);
@@ -441,6 +443,7 @@ pub async fn act(
         Ok(Some((transition, next))) => {
             update_progress(tx, &next).await?;
             log(tx, id, now, transition.as_str(), by, "").await?;
+            crate::engine::store::after_transition(tx, id, transition, now).await?;
             Ok((next, true))
         }
     }

@@ -4,6 +4,7 @@
 //! policy starts over, `repeat` more times. Teams point at a policy; a service may override
 //! its owner team's. Config as code, part of the catalog snapshot.
 
+pub mod engine;
 pub mod resolve;
 pub mod store;
 pub mod web;

@@ -186,9 +186,10 @@ async fn ingest_runs_the_lifecycle_and_dedups_while_open() {
         assert_eq!(alert.acknowledged_by.as_deref(), Some("api"), "{b}");
         assert_eq!(alert.details, json!({"rate": 0.3}), "{b}");
         let kinds: Vec<_> = log.iter().map(|l| l.kind.as_str()).collect();
+        // "escalation": the engine notes that this unseeded service has no policy.
         assert_eq!(
             kinds,
-            ["trigger", "repeat", "acknowledge", "resolve"],
+            ["trigger", "escalation", "repeat", "acknowledge", "resolve"],
             "{b}"
         );
 

@@ -9,6 +9,8 @@ mod auth;
 mod browser;
 mod calendar;
 mod config;
+mod engine;
+mod notify;
 mod oncall;
 mod serve;
 mod store;

@@ -1,0 +1,198 @@
+//! The outbox: every message Tocsin sends is a row written in the same transaction as the
+//! decision to send it, then delivered here with retries. This module owns the delivery
+//! contract ([`Deliver`], implemented by `notify`), the backoff rule, and one delivery pass;
+//! its SQL is in `store.rs`.
+//!
+//! Delivery is at least once: a row is leased, delivered, then marked sent. An owner that dies
+//! between the two leaves the row leased; the lease expires and another owner sends it again,
+//! with the same idempotency key so receivers that honour it drop the repeat. GoAlert makes
+//! the opposite choice (a send of unknown outcome is never retried); we rank never missing a
+//! page above never sending twice.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::clock::Clock;
+use crate::db::{Db, StoreError};
+
+use super::store;
+
+/// How long a claimed row stays with its owner before another may take it. Longer than any
+/// sender's own timeout, so a slow but live delivery is never doubled.
+pub const LEASE_MS: i64 = 120_000;
+
+/// The first retry waits this long; each further one doubles it, up to [`MAX_BACKOFF_MS`].
+pub const FIRST_BACKOFF_MS: i64 = 10_000;
+pub const MAX_BACKOFF_MS: i64 = 600_000;
+/// After this many failed attempts the row is marked failed and left for people to see.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// One queued message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    /// `alert:level:round:person` for pages; travels with the message.
+    pub idempotency_key: String,
+    pub alert_id: String,
+    pub person_id: String,
+    pub level: usize,
+    pub round: u32,
+    /// page.
+    pub kind: String,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// pending, sent or failed.
+    pub status: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<i64>,
+}
+
+/// Why a delivery failed, and whether trying again may help (a timeout, a 5xx, a 429) or not
+/// (no contact method, a 4xx that will not change).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// The boxed future [`Deliver::deliver`] returns (boxed so deliverers can be trait objects).
+pub type DeliverFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send + 'a>>;
+
+/// Sends one outbox row through whatever channel reaches its person. Implemented by `notify`.
+pub trait Deliver: Send + Sync {
+    fn deliver<'a>(&'a self, row: &'a OutboxRow) -> DeliverFuture<'a>;
+}
+
+/// When to try again after the `attempts`-th failed attempt (1 = the first), or None to give
+/// up: 10 s, 20 s, 40 s … capped at 10 minutes, at most [`MAX_ATTEMPTS`] attempts in all.
+pub fn retry_at(attempts: u32, now: i64) -> Option<i64> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let shift = attempts.saturating_sub(1).min(16);
+    let wait = FIRST_BACKOFF_MS
+        .saturating_mul(1i64 << shift)
+        .min(MAX_BACKOFF_MS);
+    Some(now.saturating_add(wait))
+}
+
+/// Leases up to `limit` pending rows due at `now` to `owner`.
+pub async fn claim_due(
+    db: &Db,
+    now: i64,
+    owner: &str,
+    limit: u32,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    store::claim_outbox(
+        db,
+        owner,
+        now,
+        now.saturating_add(LEASE_MS),
+        i64::from(limit),
+    )
+    .await
+}
+
+/// Marks a claimed row sent; false when the lease had passed to another owner.
+pub async fn mark_sent(
+    db: &Db,
+    row: &OutboxRow,
+    owner: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    store::outbox_sent(db, row.id, owner, now).await
+}
+
+/// What became of a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryAt(i64),
+    GaveUp,
+}
+
+/// Records a failed attempt on a claimed row: a retry after the backoff, or failed for good
+/// when the error is not retryable or the attempts are spent.
+pub async fn mark_failed(
+    db: &Db,
+    row: &OutboxRow,
+    owner: &str,
+    now: i64,
+    error: &DeliveryError,
+) -> Result<AfterFailure, StoreError> {
+    let attempts = row.attempts.saturating_add(1);
+    let retry = if error.retryable {
+        retry_at(attempts, now)
+    } else {
+        None
+    };
+    store::outbox_failed(db, row.id, owner, &error.message, retry).await?;
+    Ok(retry.map_or(AfterFailure::GaveUp, AfterFailure::RetryAt))
+}
+
+/// What one delivery pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub gave_up: usize,
+}
+
+/// Claims due rows and hands each to `deliverer`, one after another, recording the outcome at
+/// the clock's time after the attempt.
+pub async fn deliver_due(
+    db: &Db,
+    deliverer: &dyn Deliver,
+    clock: &dyn Clock,
+    owner: &str,
+    limit: u32,
+) -> Result<DeliveryReport, StoreError> {
+    let rows = claim_due(db, clock.now_ms(), owner, limit).await?;
+    let mut report = DeliveryReport {
+        claimed: rows.len(),
+        ..DeliveryReport::default()
+    };
+    for row in &rows {
+        match deliverer.deliver(row).await {
+            Ok(()) => {
+                mark_sent(db, row, owner, clock.now_ms()).await?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(id = row.id, key = %row.idempotency_key, error = %e, "delivery failed");
+                match mark_failed(db, row, owner, clock.now_ms(), &e).await? {
+                    AfterFailure::RetryAt(_) => report.retrying += 1,
+                    AfterFailure::GaveUp => report.gave_up += 1,
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_caps_at_ten_minutes_and_gives_up_at_eight() {
+        let waits: Vec<Option<i64>> = (1..=8).map(|n| retry_at(n, 0)).collect();
+        assert_eq!(
+            waits,
+            [
+                Some(10_000),
+                Some(20_000),
+                Some(40_000),
+                Some(80_000),
+                Some(160_000),
+                Some(320_000),
+                Some(600_000),
+                None
+            ]
+        );
+        assert_eq!(retry_at(u32::MAX, 5), None);
+    }
+}

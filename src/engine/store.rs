@@ -1,0 +1,384 @@
+//! All engine SQL: escalation rows (start, stop, claim, advance) and outbox rows (insert,
+//! claim, sent, failed), plus the engine's entries in an alert's log.
+//!
+//! Claims are leases, not row locks held across work: `update … set lease_owner, lease_until
+//! where <due and unleased> … returning`. The same statement runs on SQLite (where writers are
+//! serialised anyway) and on PostgreSQL, where two instances claiming at once both run it and
+//! the second, after waiting on the first's row locks, re-checks the outer `where` against the
+//! committed rows (READ COMMITTED re-evaluation) and skips what the first took. That is why
+//! the due-and-unleased condition appears twice: the sub-select picks candidates, the outer
+//! `where` is what PostgreSQL re-checks. A crashed owner's lease simply expires.
+
+use sqlx::AssertSqlSafe;
+
+use crate::alerts::lifecycle::Transition;
+use crate::db::{Db, StoreError, Tx};
+use crate::escalation::engine::Cursor;
+use crate::{on_db, on_tx};
+
+use super::outbox::OutboxRow;
+
+/// The escalation policy that answers for `service` (its own, else its owner team's), if that
+/// policy exists. The same rule as `Catalog::policy_for_service`, in one query, so ingestion
+/// does not load the whole catalog per alert.
+pub async fn policy_for_service(tx: &mut Tx, service: &str) -> Result<Option<String>, StoreError> {
+    const SQL: &str = "select p.id from services s left join teams t on t.id = s.owner_team \
+        join escalation_policies p on p.id = coalesce(s.escalation_policy, t.escalation_policy) \
+        where s.id = $1";
+    let row: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(SQL)
+        .bind(service)
+        .fetch_optional(c)
+        .await)?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Starts escalating a new alert inside the transaction that created it: level 0 is due at
+/// once. Returns the policy, or None (logged on the alert) when the service has none.
+pub async fn start_escalation(
+    tx: &mut Tx,
+    alert_id: &str,
+    service: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(policy) = policy_for_service(tx, service).await? else {
+        log(tx, alert_id, now, "escalation", "no escalation policy").await?;
+        return Ok(None);
+    };
+    const SQL: &str = "insert into escalations \
+        (alert_id, policy_id, next_level, round, next_at, state, started_at) \
+        values ($1, $2, 0, 0, $3, 'active', $3) on conflict (alert_id) do nothing";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(alert_id)
+        .bind(&policy)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(Some(policy))
+}
+
+/// Stops an alert's escalation inside the transaction that acknowledged or resolved it; false
+/// when there was nothing active to stop. On PostgreSQL this waits for a tick that is paging
+/// the alert right now, so a page is either committed before the stop or never written.
+pub async fn stop_escalation(tx: &mut Tx, alert_id: &str, now: i64) -> Result<bool, StoreError> {
+    const SQL: &str = "update escalations set state = 'stopped', stopped_at = $2, \
+        lease_owner = null, lease_until = null where alert_id = $1 and state = 'active'";
+    let n = on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(alert_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// The hook for alert write paths: acknowledging or resolving stops escalation; a repeat
+/// changes nothing.
+pub async fn after_transition(
+    tx: &mut Tx,
+    alert_id: &str,
+    transition: Transition,
+    now: i64,
+) -> Result<(), StoreError> {
+    match transition {
+        Transition::Acknowledge | Transition::Resolve => {
+            stop_escalation(tx, alert_id, now).await?;
+        }
+        Transition::Repeat => {}
+    }
+    Ok(())
+}
+
+/// Leases up to `limit` due, unleased escalations to `owner` until `lease_until`; their ids.
+pub async fn claim_escalations(
+    db: &Db,
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    const DUE: &str =
+        "state = 'active' and next_at <= $3 and (lease_until is null or lease_until < $3)";
+    let sql = format!(
+        "update escalations set lease_owner = $1, lease_until = $2 where alert_id in \
+        (select alert_id from escalations where {DUE} order by next_at limit $4) and {DUE} \
+        returning alert_id"
+    );
+    let rows: Vec<(String,)> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// An active escalation this owner holds the lease on, locked for the step's transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub alert_id: String,
+    pub policy_id: String,
+    pub cursor: Cursor,
+}
+
+/// Re-reads a claimed escalation under a row lock, first thing in the step's transaction.
+/// None when it was stopped since the claim or the lease passed to another owner: whoever
+/// wrote last decides, and this step does nothing.
+pub async fn lock_held(
+    tx: &mut Tx,
+    alert_id: &str,
+    owner: &str,
+) -> Result<Option<Held>, StoreError> {
+    const SQL: &str = "update escalations set lease_until = lease_until \
+        where alert_id = $1 and lease_owner = $2 and state = 'active' \
+        returning policy_id, next_level, round, next_at";
+    let row: Option<(String, i64, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(SQL)
+        .bind(alert_id)
+        .bind(owner)
+        .fetch_optional(c)
+        .await)?;
+    Ok(row.map(|(policy_id, level, round, at)| Held {
+        alert_id: alert_id.to_string(),
+        policy_id,
+        cursor: Cursor {
+            level: usize::try_from(level).unwrap_or(usize::MAX),
+            round: u32::try_from(round).unwrap_or(u32::MAX),
+            at,
+        },
+    }))
+}
+
+/// Moves an escalation to `next`, or stops it (None: the policy is exhausted or gone), and
+/// releases the lease.
+pub async fn advance(
+    tx: &mut Tx,
+    alert_id: &str,
+    next: Option<Cursor>,
+    now: i64,
+) -> Result<(), StoreError> {
+    const MOVE: &str = "update escalations set next_level = $2, round = $3, next_at = $4, \
+        lease_owner = null, lease_until = null where alert_id = $1";
+    const STOP: &str = "update escalations set state = 'stopped', stopped_at = $2, \
+        lease_owner = null, lease_until = null where alert_id = $1";
+    on_tx!(tx, |c| match next {
+        Some(n) => sqlx::query(MOVE)
+            .bind(alert_id)
+            .bind(i64::try_from(n.level).unwrap_or(i64::MAX))
+            .bind(i64::from(n.round))
+            .bind(n.at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()),
+        None => sqlx::query(STOP)
+            .bind(alert_id)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()),
+    })?;
+    Ok(())
+}
+
+/// An escalation as stored, for tests and pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EscalationState {
+    pub policy_id: String,
+    pub cursor: Cursor,
+    /// active or stopped.
+    pub state: String,
+    pub lease_owner: Option<String>,
+}
+
+/// An alert's escalation, if it has one.
+pub async fn escalation(db: &Db, alert_id: &str) -> Result<Option<EscalationState>, StoreError> {
+    const SQL: &str = "select policy_id, next_level, round, next_at, state, lease_owner \
+        from escalations where alert_id = $1";
+    let row: Option<(String, i64, i64, i64, String, Option<String>)> =
+        on_db!(db, |p| sqlx::query_as(SQL)
+            .bind(alert_id)
+            .fetch_optional(p)
+            .await)?;
+    Ok(row.map(
+        |(policy_id, level, round, at, state, lease_owner)| EscalationState {
+            policy_id,
+            cursor: Cursor {
+                level: usize::try_from(level).unwrap_or(usize::MAX),
+                round: u32::try_from(round).unwrap_or(u32::MAX),
+                at,
+            },
+            state,
+            lease_owner,
+        },
+    ))
+}
+
+/// An engine entry in an alert's log (actor "engine").
+pub async fn log(
+    tx: &mut Tx,
+    alert_id: &str,
+    at: i64,
+    kind: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    const SQL: &str = "insert into alert_log (alert_id, at, kind, actor, detail) \
+        values ($1, $2, $3, 'engine', $4)";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(alert_id)
+        .bind(at)
+        .bind(kind)
+        .bind(detail)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+// Outbox.
+
+/// Queues a page; false when a row with its idempotency key already exists (a repeated
+/// step), which is how a retried tick never pages twice.
+pub async fn insert_page(
+    tx: &mut Tx,
+    key: &str,
+    alert_id: &str,
+    person: &str,
+    level: usize,
+    round: u32,
+    now: i64,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "insert into outbox (idempotency_key, alert_id, person_id, level, round, \
+        kind, created_at, next_attempt_at, attempts, status) \
+        values ($1, $2, $3, $4, $5, 'page', $6, $6, 0, 'pending') \
+        on conflict (idempotency_key) do nothing";
+    let n = on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(key)
+        .bind(alert_id)
+        .bind(person)
+        .bind(i64::try_from(level).unwrap_or(i64::MAX))
+        .bind(i64::from(round))
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+const OUTBOX_COLUMNS: &str = "id, idempotency_key, alert_id, person_id, level, round, kind, \
+    created_at, next_attempt_at, attempts, status, last_error, sent_at";
+
+type OutboxTuple = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+fn outbox_from(r: OutboxTuple) -> OutboxRow {
+    let (id, key, alert_id, person_id, level, round, kind, created_at, next_attempt_at) =
+        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8);
+    OutboxRow {
+        id,
+        idempotency_key: key,
+        alert_id,
+        person_id,
+        level: usize::try_from(level).unwrap_or(usize::MAX),
+        round: u32::try_from(round).unwrap_or(u32::MAX),
+        kind,
+        created_at,
+        next_attempt_at,
+        attempts: u32::try_from(r.9).unwrap_or(u32::MAX),
+        status: r.10,
+        last_error: r.11,
+        sent_at: r.12,
+    }
+}
+
+/// Leases up to `limit` pending rows due at `now` to `owner` (see the module comment), oldest
+/// due first.
+pub async fn claim_outbox(
+    db: &Db,
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    const DUE: &str = "status = 'pending' and next_attempt_at <= $3 \
+        and (lease_until is null or lease_until < $3)";
+    let sql = format!(
+        "update outbox set lease_owner = $1, lease_until = $2 where id in \
+        (select id from outbox where {DUE} order by next_attempt_at, id limit $4) and {DUE} \
+        returning {OUTBOX_COLUMNS}"
+    );
+    let rows: Vec<OutboxTuple> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    let mut out: Vec<OutboxRow> = rows.into_iter().map(outbox_from).collect();
+    // RETURNING promises no order.
+    out.sort_by_key(|r| (r.next_attempt_at, r.id));
+    Ok(out)
+}
+
+/// Records a delivery; false when `owner` no longer holds the row's lease (it expired and
+/// another owner took the row: that owner's outcome counts).
+pub async fn outbox_sent(db: &Db, id: i64, owner: &str, now: i64) -> Result<bool, StoreError> {
+    const SQL: &str = "update outbox set status = 'sent', sent_at = $3, attempts = attempts + 1, \
+        last_error = null, lease_owner = null, lease_until = null \
+        where id = $1 and lease_owner = $2 and status = 'pending'";
+    let n = on_db!(db, |p| sqlx::query(SQL)
+        .bind(id)
+        .bind(owner)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// Records a failed attempt: retried at `retry_at`, or given up (status failed) when None.
+pub async fn outbox_failed(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "update outbox set attempts = attempts + 1, last_error = $3, \
+        status = case when $4 then 'pending' else 'failed' end, \
+        next_attempt_at = case when $4 then $5 else next_attempt_at end, \
+        lease_owner = null, lease_until = null \
+        where id = $1 and lease_owner = $2 and status = 'pending'";
+    let n = on_db!(db, |p| sqlx::query(SQL)
+        .bind(id)
+        .bind(owner)
+        .bind(error)
+        .bind(retry_at.is_some())
+        .bind(retry_at.unwrap_or(0))
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// An alert's outbox rows, oldest first.
+pub async fn outbox_for_alert(db: &Db, alert_id: &str) -> Result<Vec<OutboxRow>, StoreError> {
+    let sql = format!("select {OUTBOX_COLUMNS} from outbox where alert_id = $1 order by id");
+    let rows: Vec<OutboxTuple> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(alert_id)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(outbox_from).collect())
+}

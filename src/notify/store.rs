@@ -1,0 +1,145 @@
+//! All notification SQL: contact methods and notification rules (migration 0007). Lists are
+//! sorted in Rust after loading, so both backends give the same order.
+
+use crate::clock::Millis;
+use crate::db::{Db, StoreError, Tx};
+use crate::{on_db, on_tx};
+
+use super::contact::{ContactKind, ContactMethod, NotificationRule};
+
+type MethodRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+const METHOD_COLUMNS: &str = "id, person_id, kind, target, secret, created_at, verified_at";
+
+fn method_from(r: MethodRow) -> ContactMethod {
+    let (id, person, kind, target, secret, created_at, verified_at) = r;
+    ContactMethod {
+        id,
+        person,
+        // The column's check constraint allows only the known kinds.
+        kind: ContactKind::parse(&kind).unwrap_or(ContactKind::Webhook),
+        target,
+        secret,
+        created_at,
+        verified_at,
+    }
+}
+
+pub async fn insert_method(tx: &mut Tx, m: &ContactMethod) -> Result<(), StoreError> {
+    const SQL: &str = "insert into contact_methods \
+        (id, person_id, kind, target, secret, created_at, verified_at) \
+        values ($1, $2, $3, $4, $5, $6, $7)";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(&m.id)
+        .bind(&m.person)
+        .bind(m.kind.as_str())
+        .bind(&m.target)
+        .bind(&m.secret)
+        .bind(m.created_at)
+        .bind(m.verified_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A person's contact methods, oldest first.
+pub async fn list_methods(db: &Db, person: &str) -> Result<Vec<ContactMethod>, StoreError> {
+    let sql = format!("select {METHOD_COLUMNS} from contact_methods where person_id = $1");
+    let rows: Vec<MethodRow> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(person)
+        .fetch_all(p)
+        .await)?;
+    let mut all: Vec<ContactMethod> = rows.into_iter().map(method_from).collect();
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(all)
+}
+
+/// One contact method (with its secret, for the sender); NotFound when there is no such id.
+pub async fn get_method(db: &Db, id: &str) -> Result<ContactMethod, StoreError> {
+    let sql = format!("select {METHOD_COLUMNS} from contact_methods where id = $1");
+    let row: MethodRow = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(p)
+        .await)?;
+    Ok(method_from(row))
+}
+
+/// Records that a message reached the method; NotFound when there is no such id.
+pub async fn mark_verified(db: &Db, id: &str, at: Millis) -> Result<(), StoreError> {
+    const SQL: &str = "update contact_methods set verified_at = $2 where id = $1";
+    let n = on_db!(db, |p| sqlx::query(SQL)
+        .bind(id)
+        .bind(at)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes a method (its rules go with it) and returns whose it was; NotFound when absent.
+pub async fn delete_method(tx: &mut Tx, id: &str) -> Result<String, StoreError> {
+    const SQL: &str = "delete from contact_methods where id = $1 returning person_id";
+    let row: Option<(String,)> =
+        on_tx!(tx, |c| sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
+    row.map(|(p,)| p).ok_or(StoreError::NotFound)
+}
+
+/// Inserts a rule only when its method belongs to its person: the check and the write are one
+/// statement, so a method moving or vanishing meanwhile cannot slip through. NotFound otherwise.
+pub async fn insert_rule(tx: &mut Tx, r: &NotificationRule) -> Result<(), StoreError> {
+    const SQL: &str = "insert into notification_rules \
+        (id, person_id, contact_method_id, delay_minutes) \
+        select $1, person_id, id, $3 from contact_methods where id = $2 and person_id = $4";
+    let n = on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(&r.id)
+        .bind(&r.contact_method)
+        .bind(i64::from(r.delay_minutes))
+        .bind(&r.person)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// A person's rules, earliest delay first.
+pub async fn list_rules(db: &Db, person: &str) -> Result<Vec<NotificationRule>, StoreError> {
+    const SQL: &str = "select id, person_id, contact_method_id, delay_minutes \
+        from notification_rules where person_id = $1";
+    let rows: Vec<(String, String, String, i64)> =
+        on_db!(db, |p| sqlx::query_as(SQL).bind(person).fetch_all(p).await)?;
+    let mut all: Vec<NotificationRule> = rows
+        .into_iter()
+        .map(|(id, person, contact_method, delay)| NotificationRule {
+            id,
+            person,
+            contact_method,
+            // The column's check keeps it non-negative and the API caps it at a day.
+            delay_minutes: u32::try_from(delay).unwrap_or(u32::MAX),
+        })
+        .collect();
+    all.sort_by(|a, b| (a.delay_minutes, &a.id).cmp(&(b.delay_minutes, &b.id)));
+    Ok(all)
+}
+
+/// Deletes a rule and returns whose it was; NotFound when absent.
+pub async fn delete_rule(tx: &mut Tx, id: &str) -> Result<String, StoreError> {
+    const SQL: &str = "delete from notification_rules where id = $1 returning person_id";
+    let row: Option<(String,)> =
+        on_tx!(tx, |c| sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
+    row.map(|(p,)| p).ok_or(StoreError::NotFound)
+}
