@@ -22,6 +22,34 @@ use tokio::sync::mpsc;
 const BINARY: &str = "/usr/bin/prometheus-alertmanager";
 const KEY: &str = "tcn_i_test_key_for_alertmanager";
 
+/// True (with a notice) when the binary is absent; under CI its absence is a failure.
+fn missing_alertmanager() -> bool {
+    if std::path::Path::new(BINARY).exists() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must install prometheus-alertmanager"
+    );
+    eprintln!("notice: {BINARY} is not installed; skipping the Alertmanager test");
+    true
+}
+
+/// Posts alerts to Alertmanager's API, which must accept them.
+async fn post_alerts(http: &reqwest::Client, base: &str, alerts: &Value) {
+    let r = http
+        .post(format!("{base}/api/v2/alerts"))
+        .json(alerts)
+        .send()
+        .await
+        .expect("post alerts");
+    assert!(
+        r.status().is_success(),
+        "alertmanager accepted the alerts: {}",
+        r.status()
+    );
+}
+
 /// Alertmanager running in the background; killed and reaped on drop, whatever happens.
 struct Running(Child);
 
@@ -104,12 +132,7 @@ async fn next_delivery(
 
 #[tokio::test]
 async fn real_alertmanager_delivers_firing_then_resolved() {
-    if !std::path::Path::new(BINARY).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install prometheus-alertmanager"
-        );
-        eprintln!("notice: {BINARY} is not installed; skipping the Alertmanager test");
+    if missing_alertmanager() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -269,12 +292,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test]
 async fn real_alertmanager_opens_and_resolves_a_tocsin_alert() {
-    if !std::path::Path::new(BINARY).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install prometheus-alertmanager"
-        );
-        eprintln!("notice: {BINARY} is not installed; skipping the Alertmanager test");
+    if missing_alertmanager() {
         return;
     }
     let (t, addr, key) = tocsin().await;
@@ -299,11 +317,7 @@ async fn real_alertmanager_opens_and_resolves_a_tocsin_alert() {
         "labels": {"alertname": "PaymentsDown", "severity": "critical"},
         "annotations": {"summary": "Card payments failing"}
     }]);
-    http.post(format!("{base}/api/v2/alerts"))
-        .json(&alert)
-        .send()
-        .await
-        .expect("post");
+    post_alerts(&http, &base, &alert).await;
     eventually("a triggered Tocsin alert", async || {
         !alerts_with(&t.db, Status::Triggered).await.is_empty()
     })
@@ -316,11 +330,7 @@ async fn real_alertmanager_opens_and_resolves_a_tocsin_alert() {
 
     let mut resolved = alert.clone();
     resolved[0]["endsAt"] = json!(jiff::Timestamp::now().to_string());
-    http.post(format!("{base}/api/v2/alerts"))
-        .json(&resolved)
-        .send()
-        .await
-        .expect("post resolve");
+    post_alerts(&http, &base, &resolved).await;
     eventually("the Tocsin alert resolved", async || {
         !alerts_with(&t.db, Status::Resolved).await.is_empty()
     })
