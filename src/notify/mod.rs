@@ -8,10 +8,12 @@
 //! Not yet here: email over SMTP, and an SSRF guard (contact URLs are user-supplied and may
 //! point at internal addresses; redirects are already refused so a URL cannot bounce there).
 
+pub mod api;
 pub mod chat;
 pub mod contact;
 pub mod message;
 pub mod store;
+pub mod web;
 pub mod webhook;
 
 use std::time::Duration;
