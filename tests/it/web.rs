@@ -4,6 +4,8 @@
 
 pub(crate) mod client;
 mod session;
+pub(crate) mod alerts;
+mod contacts;
 
 use axum::http::{StatusCode, header};
 use tocsin::auth::Role;
