@@ -217,7 +217,11 @@ async fn list(
     let newest = query.join("&");
     let older = found.last().filter(|_| more).map(|a| {
         let mut q = query.clone();
-        q.push(format!("before={}&before_id={}", a.created_at, encode(&a.id)));
+        q.push(format!(
+            "before={}&before_id={}",
+            a.created_at,
+            encode(&a.id)
+        ));
         format!("/alerts?{}", q.join("&"))
     });
 

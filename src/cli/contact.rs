@@ -89,7 +89,7 @@ pub fn parse_delay(text: &str) -> Result<u32, String> {
     if !digits.is_empty() {
         return Err(bad());
     }
-    if seconds % 60 != 0 {
+    if !seconds.is_multiple_of(60) {
         return Err(format!("{text:?} is not a whole number of minutes"));
     }
     u32::try_from(seconds / 60).map_err(|_| bad())
@@ -119,8 +119,7 @@ pub async fn run(action: ContactAction, args: &DbArgs) -> anyhow::Result<i32> {
             if catalog.person(&person).is_none() {
                 return no_person(&person);
             }
-            let m = match contact::add_method(&db, now(), &actor(), &person, kind, &target).await
-            {
+            let m = match contact::add_method(&db, now(), &actor(), &person, kind, &target).await {
                 Ok(m) => m,
                 Err(ContactError::Invalid(why)) => {
                     eprintln!("error: --target: {why}");
@@ -238,7 +237,10 @@ mod tests {
         assert_eq!(parse_delay("0"), Ok(0));
         assert_eq!(parse_delay("5"), Ok(5));
         assert_eq!(parse_delay("2m"), Ok(2));
-        assert_eq!(parse_delay("90s").unwrap_err(), "\"90s\" is not a whole number of minutes");
+        assert_eq!(
+            parse_delay("90s").unwrap_err(),
+            "\"90s\" is not a whole number of minutes"
+        );
         assert_eq!(parse_delay("120s"), Ok(2));
         assert_eq!(parse_delay("1h30m"), Ok(90));
         assert_eq!(parse_delay("1h"), Ok(60));

@@ -556,6 +556,10 @@ impl Doc {
             .parameter(path_param("id", String::schema(), "The rule's id"))
             .response("204", ResponseBuilder::new().description("Removed"))
             .response("404", error("NotFound"));
-        self.add(HttpMethod::Delete, "/api/v1/notification-rules/{id}", remove);
+        self.add(
+            HttpMethod::Delete,
+            "/api/v1/notification-rules/{id}",
+            remove,
+        );
     }
 }

@@ -52,12 +52,7 @@ pub async fn own_person(db: &Db, p: &Principal) -> Result<Option<String>, StoreE
 
 /// Whether `p` may read (`role` Viewer) or change (`role` Responder) `person`'s contact
 /// methods and rules: admins always, others for their own person with `role`.
-pub async fn may_manage(
-    db: &Db,
-    p: &Principal,
-    person: &str,
-    role: Role,
-) -> Result<(), AppError> {
+pub async fn may_manage(db: &Db, p: &Principal, person: &str, role: Role) -> Result<(), AppError> {
     if p.is_admin() {
         return Ok(());
     }

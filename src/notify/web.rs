@@ -46,7 +46,7 @@ fn delay_phrase(minutes: u32) -> String {
         0 => "at once".into(),
         1 => "after 1 minute".into(),
         60 => "after 1 hour".into(),
-        m if m % 60 == 0 => format!("after {} hours", m / 60),
+        m if m.is_multiple_of(60) => format!("after {} hours", m / 60),
         m => format!("after {m} minutes"),
     }
 }

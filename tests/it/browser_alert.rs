@@ -22,19 +22,42 @@ fn a_browser_acknowledges_an_alert_with_the_button() {
     let site = Site::seeded();
     let db = site.database_url.as_str();
     let key = run_ok(
-        &["integration", "--database-url", db, "create", "--service", "checkout-api", "--type", "generic"],
+        &[
+            "integration",
+            "--database-url",
+            db,
+            "create",
+            "--service",
+            "checkout-api",
+            "--type",
+            "generic",
+        ],
         "",
     );
     let server = Served::start(db, &[]);
     server.wait_ready(&browser_like_client());
     let sent = run_ok(
         &[
-            "alert", "send", "--url", &server.base, "--key", key.trim(), "--summary",
-            "Checkout 5xx above 5%", "--severity", "critical", "--dedup-key", "co-5xx",
+            "alert",
+            "send",
+            "--url",
+            &server.base,
+            "--key",
+            key.trim(),
+            "--summary",
+            "Checkout 5xx above 5%",
+            "--severity",
+            "critical",
+            "--dedup-key",
+            "co-5xx",
         ],
         "",
     );
-    let id = sent.split_whitespace().nth(1).expect("alert id").to_string();
+    let id = sent
+        .split_whitespace()
+        .nth(1)
+        .expect("alert id")
+        .to_string();
 
     let driver = Driver::start(&chromedriver, &site.dir.path().join("chromedriver.log"));
     let browser = driver.session(&chromium, &site.dir.path().join("chromium-profile"));
@@ -47,20 +70,32 @@ fn a_browser_acknowledges_an_alert_with_the_button() {
 
     browser.goto(&server.url("/"));
     let panel = browser.find("table.alerts", wait).text();
-    assert!(panel.contains("Checkout 5xx above 5%"), "home panel:\n{panel}");
+    assert!(
+        panel.contains("Checkout 5xx above 5%"),
+        "home panel:\n{panel}"
+    );
     browser.goto(&server.url("/alerts"));
-    browser.find(&format!("tr[data-alert='{id}'] a"), wait).click();
+    browser
+        .find(&format!("tr[data-alert='{id}'] a"), wait)
+        .click();
     browser.wait_for_url(wait, |u| u.ends_with(&format!("/alerts/{id}")));
     assert_eq!(browser.find("#alert-status", wait).text(), "triggered");
 
     browser.find("#acknowledge", wait).click();
     let landed = browser.wait_for_url(wait, |u| u.contains("done=acknowledged"));
-    assert!(landed.contains("done=acknowledged"), "{landed}:\n{}", browser.source());
+    assert!(
+        landed.contains("done=acknowledged"),
+        "{landed}:\n{}",
+        browser.source()
+    );
     assert_eq!(browser.find("#alert-status", wait).text(), "acknowledged");
     let by = browser.find("#alert-acknowledged", wait).text();
     assert!(by.starts_with(ADMIN_USER), "acknowledged by: {by}");
     assert!(
-        browser.find(".flash", wait).text().contains("You acknowledged this alert"),
+        browser
+            .find(".flash", wait)
+            .text()
+            .contains("You acknowledged this alert"),
         "the note after the button"
     );
 

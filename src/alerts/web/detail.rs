@@ -127,7 +127,8 @@ fn when(ms: Option<i64>) -> String {
 }
 
 fn person_name(c: &Catalog, id: &str) -> String {
-    c.person(id).map_or_else(|| id.to_string(), |p| p.name.clone())
+    c.person(id)
+        .map_or_else(|| id.to_string(), |p| p.name.clone())
 }
 
 pub async fn page(
@@ -138,9 +139,7 @@ pub async fn page(
 ) -> Result<AlertPage, PageError> {
     let (a, log) = store::get(&s.db, &id).await.or_page(&p, "alerts")?;
     let c = s.catalog().await.or_page(&p, "alerts")?;
-    let escalation = engine::escalation(&s.db, &id)
-        .await
-        .or_page(&p, "alerts")?;
+    let escalation = engine::escalation(&s.db, &id).await.or_page(&p, "alerts")?;
     let outbox = engine::outbox_for_alert(&s.db, &id)
         .await
         .or_page(&p, "alerts")?;

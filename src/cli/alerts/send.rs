@@ -111,12 +111,7 @@ pub async fn run(a: SendArgs) -> anyhow::Result<i32> {
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let sent = client
-        .post(&url)
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await;
+    let sent = client.post(&url).bearer_auth(key).json(&body).send().await;
     let response = match sent {
         Ok(r) => r,
         Err(e) => {
@@ -172,7 +167,10 @@ mod tests {
 
     #[test]
     fn reasons_come_from_the_error_field() {
-        assert_eq!(reason(r#"{"error":"authentication required"}"#), "authentication required");
+        assert_eq!(
+            reason(r#"{"error":"authentication required"}"#),
+            "authentication required"
+        );
         assert_eq!(reason("Bad Gateway"), "Bad Gateway");
     }
 }

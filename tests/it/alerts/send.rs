@@ -21,11 +21,27 @@ fn alert_send_posts_to_a_real_server_and_reports_its_answer() {
     let site = Site::seeded();
     let db = site.database_url.as_str();
     let create = [
-        "integration", "--database-url", db, "create", "--service", "checkout-api", "--type", "generic",
+        "integration",
+        "--database-url",
+        db,
+        "create",
+        "--service",
+        "checkout-api",
+        "--type",
+        "generic",
     ];
     let key = run_ok(&create, "").trim().to_string();
     let token = run_ok(
-        &["token", "--database-url", db, "create", "--name", "reader", "--role", "viewer"],
+        &[
+            "token",
+            "--database-url",
+            db,
+            "create",
+            "--name",
+            "reader",
+            "--role",
+            "viewer",
+        ],
         "",
     );
     let token = token.trim().to_string();
@@ -36,9 +52,24 @@ fn alert_send_posts_to_a_real_server_and_reports_its_answer() {
 
     let out = run_ok(
         &[
-            "alert", "send", "--url", &base, "--key", &key, "--summary", "Disk 95% full",
-            "--severity", "warning", "--dedup-key", "db-1/disk", "--source", "db-1",
-            "--detail", "used=95%", "--detail", "mount=/var",
+            "alert",
+            "send",
+            "--url",
+            &base,
+            "--key",
+            &key,
+            "--summary",
+            "Disk 95% full",
+            "--severity",
+            "warning",
+            "--dedup-key",
+            "db-1/disk",
+            "--source",
+            "db-1",
+            "--detail",
+            "used=95%",
+            "--detail",
+            "mount=/var",
         ],
         "",
     );
@@ -63,18 +94,36 @@ fn alert_send_posts_to_a_real_server_and_reports_its_answer() {
 
     // The key from the environment; a repeat of the same key updates the same alert.
     let repeat = tocsin_command(&[
-        "alert", "send", "--url", &base, "--summary", "Disk 96% full", "--dedup-key", "db-1/disk",
+        "alert",
+        "send",
+        "--url",
+        &base,
+        "--summary",
+        "Disk 96% full",
+        "--dedup-key",
+        "db-1/disk",
     ])
     .env("TOCSIN_INTEGRATION_KEY", &key)
     .output()
     .expect("run");
     let (stdout, stderr) = text(&repeat);
     assert!(repeat.status.success(), "{stdout}{stderr}");
-    assert_eq!(stdout.trim(), format!("alert {id} updated (dedup key db-1/disk)"));
+    assert_eq!(
+        stdout.trim(),
+        format!("alert {id} updated (dedup key db-1/disk)")
+    );
     let resolve = run_ok(
         &[
-            "alert", "send", "--url", &format!("{base}/"), "--key", &key, "--action", "resolve",
-            "--dedup-key", "db-1/disk",
+            "alert",
+            "send",
+            "--url",
+            &format!("{base}/"),
+            "--key",
+            &key,
+            "--action",
+            "resolve",
+            "--dedup-key",
+            "db-1/disk",
         ],
         "",
     );
@@ -85,22 +134,46 @@ fn alert_send_posts_to_a_real_server_and_reports_its_answer() {
 
     // Refusals: the server's reason and exit 1; our own argument checks exit 2.
     let wrong = run_tocsin(
-        &["alert", "send", "--url", &base, "--key", "tcn_wrong", "--summary", "x"],
+        &[
+            "alert",
+            "send",
+            "--url",
+            &base,
+            "--key",
+            "tcn_wrong",
+            "--summary",
+            "x",
+        ],
         "",
     );
     let (stdout, stderr) = text(&wrong);
     assert_eq!(wrong.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains("401") && stderr.contains("authentication required"), "{stderr}");
-    assert!(!stderr.contains("tcn_wrong"), "the key is never printed: {stderr}");
+    assert!(
+        stderr.contains("401") && stderr.contains("authentication required"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tcn_wrong"),
+        "the key is never printed: {stderr}"
+    );
     let refused = run_tocsin(&["alert", "send", "--url", &base, "--key", &key], "");
     let (_, stderr) = text(&refused);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("400") && stderr.contains("summary: required for a trigger"), "{stderr}");
+    assert!(
+        stderr.contains("400") && stderr.contains("summary: required for a trigger"),
+        "{stderr}"
+    );
     for (args, why) in [
         (vec!["--summary", "x"], "no key"),
-        (vec!["--key", "k", "--summary", "x", "--detail", "novalue"], "detail without ="),
-        (vec!["--key", "k", "--summary", "x", "--severity", "fatal"], "unknown severity"),
+        (
+            vec!["--key", "k", "--summary", "x", "--detail", "novalue"],
+            "detail without =",
+        ),
+        (
+            vec!["--key", "k", "--summary", "x", "--severity", "fatal"],
+            "unknown severity",
+        ),
     ] {
         let mut all = vec!["alert", "send", "--url", &base];
         all.extend(args);
@@ -108,7 +181,16 @@ fn alert_send_posts_to_a_real_server_and_reports_its_answer() {
         assert_eq!(o.status.code(), Some(2), "{why}: {:?}", text(&o));
     }
     let no_server = run_tocsin(
-        &["alert", "send", "--url", "http://127.0.0.1:9", "--key", "k", "--summary", "x"],
+        &[
+            "alert",
+            "send",
+            "--url",
+            "http://127.0.0.1:9",
+            "--key",
+            "k",
+            "--summary",
+            "x",
+        ],
         "",
     );
     let (_, stderr) = text(&no_server);
@@ -131,29 +213,94 @@ fn the_contact_commands_add_list_and_remove() {
         assert!(o.status.success(), "contact {args:?}: {stdout}{stderr}");
         stdout
     };
-    let slack = ok(&["add", "jon-doe", "--kind", "slack", "--target", "https://hooks.slack.com/services/T/B/X"]);
+    let slack = ok(&[
+        "add",
+        "jon-doe",
+        "--kind",
+        "slack",
+        "--target",
+        "https://hooks.slack.com/services/T/B/X",
+    ]);
     let slack_id = slack.split_whitespace().next().unwrap().to_string();
-    let hook = ok(&["add", "jon-doe", "--kind", "webhook", "--target", "https://hooks.example/jon"]);
-    assert!(hook.lines().nth(1).is_some_and(|l| l.starts_with("tcn_whsec_")), "{hook}");
+    let hook = ok(&[
+        "add",
+        "jon-doe",
+        "--kind",
+        "webhook",
+        "--target",
+        "https://hooks.example/jon",
+    ]);
+    assert!(
+        hook.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("tcn_whsec_")),
+        "{hook}"
+    );
     let hook_id = hook.split_whitespace().next().unwrap().to_string();
-    ok(&["rule", "add", "jon-doe", "--method", &slack_id, "--after", "0"]);
-    let rule = ok(&["rule", "add", "jon-doe", "--method", &hook_id, "--after", "2m"]);
+    ok(&[
+        "rule", "add", "jon-doe", "--method", &slack_id, "--after", "0",
+    ]);
+    let rule = ok(&[
+        "rule", "add", "jon-doe", "--method", &hook_id, "--after", "2m",
+    ]);
     let rule_id = rule.split_whitespace().next().unwrap().to_string();
     let listed = ok(&["list", "jon-doe"]);
-    assert!(listed.contains("when paged: Slack at once, webhook after 2 minutes."), "{listed}");
-    assert!(!listed.contains("tcn_whsec_"), "secrets are never listed: {listed}");
+    assert!(
+        listed.contains("when paged: Slack at once, webhook after 2 minutes."),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("tcn_whsec_"),
+        "secrets are never listed: {listed}"
+    );
 
     for (args, code) in [
-        (vec!["add", "nobody", "--kind", "email", "--target", "a@b.example"], 1),
-        (vec!["add", "jon-doe", "--kind", "sms", "--target", "+44"], 2),
-        (vec!["add", "jon-doe", "--kind", "email", "--target", "nope"], 2),
-        (vec!["rule", "add", "jon-doe", "--method", &slack_id, "--after", "soon"], 2),
-        (vec!["rule", "add", "jon-doe", "--method", &slack_id, "--after", "0"], 1),
-        (vec!["rule", "add", "foo-bar", "--method", &slack_id, "--after", "1"], 1),
+        (
+            vec![
+                "add",
+                "nobody",
+                "--kind",
+                "email",
+                "--target",
+                "a@b.example",
+            ],
+            1,
+        ),
+        (
+            vec!["add", "jon-doe", "--kind", "sms", "--target", "+44"],
+            2,
+        ),
+        (
+            vec!["add", "jon-doe", "--kind", "email", "--target", "nope"],
+            2,
+        ),
+        (
+            vec![
+                "rule", "add", "jon-doe", "--method", &slack_id, "--after", "soon",
+            ],
+            2,
+        ),
+        (
+            vec![
+                "rule", "add", "jon-doe", "--method", &slack_id, "--after", "0",
+            ],
+            1,
+        ),
+        (
+            vec![
+                "rule", "add", "foo-bar", "--method", &slack_id, "--after", "1",
+            ],
+            1,
+        ),
         (vec!["remove", "no-such-id"], 1),
     ] {
         let o = contact(&args);
-        assert_eq!(o.status.code(), Some(code), "contact {args:?}: {:?}", text(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "contact {args:?}: {:?}",
+            text(&o)
+        );
     }
 
     ok(&["rule", "remove", &rule_id]);

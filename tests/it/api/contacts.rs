@@ -65,7 +65,10 @@ async fn admins_manage_contact_methods_and_rules_with_clear_errors() {
         let slack = json!({"kind": "slack", "target": "https://hooks.slack.com/services/T/B/X"});
         let (s, created) = app.call("POST", &methods, a, Some(slack)).await;
         assert_eq!(s, StatusCode::CREATED, "{b}: {created}");
-        assert!(created.get("secret").is_none(), "{b}: only webhooks have a secret");
+        assert!(
+            created.get("secret").is_none(),
+            "{b}: only webhooks have a secret"
+        );
         let slack_id = created["id"].as_str().unwrap().to_string();
 
         let (s, listed) = app.call("GET", &methods, a, None).await;
@@ -75,11 +78,23 @@ async fn admins_manage_contact_methods_and_rules_with_clear_errors() {
         assert_eq!(listed[0]["kind"], "webhook", "{b}: oldest first");
 
         let bad_bodies = [
-            (json!({"kind": "email", "target": "not-an-address"}), StatusCode::UNPROCESSABLE_ENTITY),
-            (json!({"kind": "slack", "target": "ftp://x"}), StatusCode::UNPROCESSABLE_ENTITY),
-            (json!({"kind": "pager", "target": "https://x.example"}), StatusCode::UNPROCESSABLE_ENTITY),
+            (
+                json!({"kind": "email", "target": "not-an-address"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                json!({"kind": "slack", "target": "ftp://x"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                json!({"kind": "pager", "target": "https://x.example"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
             (json!({"kind": "slack"}), StatusCode::UNPROCESSABLE_ENTITY),
-            (json!({"kind": "slack", "target": "https://x.example", "extra": 1}), StatusCode::UNPROCESSABLE_ENTITY),
+            (
+                json!({"kind": "slack", "target": "https://x.example", "extra": 1}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
         ];
         for (body, want) in bad_bodies {
             let (s, err) = app.call("POST", &methods, a, Some(body.clone())).await;
@@ -96,30 +111,66 @@ async fn admins_manage_contact_methods_and_rules_with_clear_errors() {
         let (s, err) = app.send(req).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}: {err}");
         let (s, _) = app
-            .call("POST", "/api/v1/people/nobody/contact-methods", a, Some(json!({"kind": "email", "target": "a@b.example"})))
+            .call(
+                "POST",
+                "/api/v1/people/nobody/contact-methods",
+                a,
+                Some(json!({"kind": "email", "target": "a@b.example"})),
+            )
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}: unknown person");
-        let (s, _) = app.call("GET", "/api/v1/people/nobody/notification-rules", a, None).await;
+        let (s, _) = app
+            .call("GET", "/api/v1/people/nobody/notification-rules", a, None)
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 
         let (s, rule) = app
-            .call("POST", &rules, a, Some(json!({"contact_method": slack_id, "delay_minutes": 0})))
+            .call(
+                "POST",
+                &rules,
+                a,
+                Some(json!({"contact_method": slack_id, "delay_minutes": 0})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}: {rule}");
         let (s, later) = app
-            .call("POST", &rules, a, Some(json!({"contact_method": hook_id, "delay_minutes": 2})))
+            .call(
+                "POST",
+                &rules,
+                a,
+                Some(json!({"contact_method": hook_id, "delay_minutes": 2})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}: {later}");
         let (s, err) = app
-            .call("POST", &rules, a, Some(json!({"contact_method": slack_id, "delay_minutes": 0})))
+            .call(
+                "POST",
+                &rules,
+                a,
+                Some(json!({"contact_method": slack_id, "delay_minutes": 0})),
+            )
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{b}: the same rule twice: {err}");
         let (s, err) = app
-            .call("POST", &rules, a, Some(json!({"contact_method": hook_id, "delay_minutes": 5000})))
+            .call(
+                "POST",
+                &rules,
+                a,
+                Some(json!({"contact_method": hook_id, "delay_minutes": 5000})),
+            )
             .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: over a day: {err}");
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: over a day: {err}"
+        );
         let (s, err) = app
-            .call("POST", &rules, a, Some(json!({"contact_method": hook_id, "delay_minutes": -1})))
+            .call(
+                "POST",
+                &rules,
+                a,
+                Some(json!({"contact_method": hook_id, "delay_minutes": -1})),
+            )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: negative: {err}");
         let (s, err) = app
@@ -130,22 +181,59 @@ async fn admins_manage_contact_methods_and_rules_with_clear_errors() {
                 Some(json!({"contact_method": hook_id, "delay_minutes": 1})),
             )
             .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: someone else's method: {err}");
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: someone else's method: {err}"
+        );
         let (s, listed) = app.call("GET", &rules, a, None).await;
         assert_eq!(s, StatusCode::OK, "{b}");
-        let delays: Vec<i64> = listed.as_array().unwrap().iter().map(|r| r["delay_minutes"].as_i64().unwrap()).collect();
+        let delays: Vec<i64> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["delay_minutes"].as_i64().unwrap())
+            .collect();
         assert_eq!(delays, [0, 2], "{b}: earliest first");
 
         let rule_id = rule["id"].as_str().unwrap();
-        let (s, _) = app.call("DELETE", &format!("/api/v1/notification-rules/{rule_id}"), a, None).await;
+        let (s, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/notification-rules/{rule_id}"),
+                a,
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
-        let (s, _) = app.call("DELETE", &format!("/api/v1/notification-rules/{rule_id}"), a, None).await;
+        let (s, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/notification-rules/{rule_id}"),
+                a,
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}: gone");
-        let (s, _) = app.call("DELETE", &format!("/api/v1/contact-methods/{hook_id}"), a, None).await;
+        let (s, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/contact-methods/{hook_id}"),
+                a,
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
         let (_, listed) = app.call("GET", &rules, a, None).await;
         assert_eq!(listed, json!([]), "{b}: a method's rules go with it");
-        let (s, _) = app.call("DELETE", &format!("/api/v1/contact-methods/{hook_id}"), a, None).await;
+        let (s, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/contact-methods/{hook_id}"),
+                a,
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 
         let (_, audit) = app.call("GET", "/api/v1/audit?limit=50", a, None).await;
@@ -155,10 +243,21 @@ async fn admins_manage_contact_methods_and_rules_with_clear_errors() {
             .iter()
             .filter_map(|e| e["action"].as_str())
             .collect();
-        for want in ["contact.create", "contact.delete", "rule.create", "rule.delete"] {
-            assert!(actions.contains(&want), "{b}: audit has {want}: {actions:?}");
+        for want in [
+            "contact.create",
+            "contact.delete",
+            "rule.create",
+            "rule.delete",
+        ] {
+            assert!(
+                actions.contains(&want),
+                "{b}: audit has {want}: {actions:?}"
+            );
         }
-        assert!(!audit.to_string().contains("hooks.slack.com"), "{b}: targets stay out of the audit log");
+        assert!(
+            !audit.to_string().contains("hooks.slack.com"),
+            "{b}: targets stay out of the audit log"
+        );
     }
 }
 
@@ -177,11 +276,20 @@ async fn people_manage_only_their_own_and_tokens_need_admin() {
         assert_eq!(s, StatusCode::CREATED, "{b}: {created}");
         let method = created["id"].as_str().unwrap().to_string();
         let (s, rule) = jon
-            .call(&app, "POST", &format!("{JON}/notification-rules"), Some(json!({"contact_method": method, "delay_minutes": 3})))
+            .call(
+                &app,
+                "POST",
+                &format!("{JON}/notification-rules"),
+                Some(json!({"contact_method": method, "delay_minutes": 3})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}: {rule}");
         let (s, listed) = jon.call(&app, "GET", &mine, None).await;
-        assert_eq!((s, listed.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{b}");
+        assert_eq!(
+            (s, listed.as_array().map(Vec::len)),
+            (StatusCode::OK, Some(1)),
+            "{b}"
+        );
 
         // Someone else's: refused, reading included (targets are secrets).
         let others = "/api/v1/people/foo-bar/contact-methods";
@@ -190,11 +298,29 @@ async fn people_manage_only_their_own_and_tokens_need_admin() {
         let (s, _) = jon.call(&app, "GET", others, None).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
         let (s, _) = foo.call(&app, "GET", &mine, None).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{b}: a viewer reads only their own");
-        let (s, _) = foo.call(&app, "DELETE", &format!("/api/v1/contact-methods/{method}"), None).await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "{b}: a viewer reads only their own"
+        );
+        let (s, _) = foo
+            .call(
+                &app,
+                "DELETE",
+                &format!("/api/v1/contact-methods/{method}"),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
         let rule_id = rule["id"].as_str().unwrap();
-        let (s, _) = foo.call(&app, "DELETE", &format!("/api/v1/notification-rules/{rule_id}"), None).await;
+        let (s, _) = foo
+            .call(
+                &app,
+                "DELETE",
+                &format!("/api/v1/notification-rules/{rule_id}"),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
         // A viewer reads their own but cannot change it.
         let (s, _) = foo.call(&app, "GET", others, None).await;
@@ -203,7 +329,10 @@ async fn people_manage_only_their_own_and_tokens_need_admin() {
         assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
 
         // A cookie-authenticated write without the CSRF header is refused.
-        let no_csrf = Session { cookie: jon.cookie.clone(), csrf: String::new() };
+        let no_csrf = Session {
+            cookie: jon.cookie.clone(),
+            csrf: String::new(),
+        };
         let (s, _) = no_csrf.call(&app, "POST", &mine, Some(email.clone())).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b}: csrf");
 
@@ -214,9 +343,23 @@ async fn people_manage_only_their_own_and_tokens_need_admin() {
         let (s, _) = app.call("GET", &mine, None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
 
-        let (s, _) = jon.call(&app, "DELETE", &format!("/api/v1/notification-rules/{rule_id}"), None).await;
+        let (s, _) = jon
+            .call(
+                &app,
+                "DELETE",
+                &format!("/api/v1/notification-rules/{rule_id}"),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
-        let (s, _) = jon.call(&app, "DELETE", &format!("/api/v1/contact-methods/{method}"), None).await;
+        let (s, _) = jon
+            .call(
+                &app,
+                "DELETE",
+                &format!("/api/v1/contact-methods/{method}"),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
     }
 }

@@ -82,7 +82,11 @@ fn listed(page: &Page) -> Vec<String> {
 fn older(page: &Page) -> Option<String> {
     let end = page.body.find(r#"" rel="next""#)?;
     let start = page.body[..end].rfind("href=\"")? + 6;
-    Some(page.body[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+    Some(
+        page.body[start..end]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
+    )
 }
 
 #[tokio::test]
@@ -134,7 +138,10 @@ async fn the_list_filters_pages_back_and_feeds_the_home_panel() {
 
         let cases: &[(&str, Vec<&String>)] = &[
             ("service=catalog-api", batch.iter().collect()),
-            ("status=triggered&service=catalog-api", batch[..2].iter().collect()),
+            (
+                "status=triggered&service=catalog-api",
+                batch[..2].iter().collect(),
+            ),
             ("severity=critical", vec![&checkout]),
             ("status=resolved", vec![&batch[2]]),
             ("service=payment-gateway", vec![]),
@@ -150,7 +157,8 @@ async fn the_list_filters_pages_back_and_feeds_the_home_panel() {
             // The form keeps what was chosen.
             let value = query.split('&').next().unwrap().split('=').nth(1).unwrap();
             assert!(
-                page.body.contains(&format!(r#"<option value="{value}" selected>"#)),
+                page.body
+                    .contains(&format!(r#"<option value="{value}" selected>"#)),
                 "{b}: {query} stays selected"
             );
         }
@@ -167,7 +175,13 @@ async fn the_list_filters_pages_back_and_feeds_the_home_panel() {
         }
         assert_eq!(seen, ids, "{b}: pages of one give the whole list, in order");
 
-        for bad in ["status=open", "severity=fatal", "limit=0", "limit=x", "before=yesterday"] {
+        for bad in [
+            "status=open",
+            "severity=fatal",
+            "limit=0",
+            "limit=x",
+            "before=yesterday",
+        ] {
             let page = fetch(&app, "GET", &format!("/alerts?{bad}"), &c, None).await;
             assert_eq!(page.status, StatusCode::BAD_REQUEST, "{b}: {bad}");
             assert!(page.body.contains("must be"), "{b}: {bad} says why");
@@ -185,7 +199,10 @@ async fn the_list_filters_pages_back_and_feeds_the_home_panel() {
         let shown = listed(&panel);
         let triggered: Vec<String> = ids.iter().filter(|id| **id != batch[2]).cloned().collect();
         assert_eq!(shown, triggered, "{b}: triggered alerts, newest first");
-        assert!(panel.body.contains(r#"href="/alerts?status=triggered""#), "{b}");
+        assert!(
+            panel.body.contains(r#"href="/alerts?status=triggered""#),
+            "{b}"
+        );
     }
 }
 
@@ -197,13 +214,22 @@ async fn an_alert_page_shows_what_it_is_who_was_paged_and_its_log() {
         let now = t0().as_millisecond();
         let mut e = event("Checkout <errors> over 5%", "co-err", Severity::Critical);
         e.annotations = BTreeMap::from([
-            ("runbook_url".into(), "https://wiki.shop.example/runbooks/co-errors".into()),
+            (
+                "runbook_url".into(),
+                "https://wiki.shop.example/runbooks/co-errors".into(),
+            ),
             ("description".into(), "5xx above 5% for 10m".into()),
         ]);
         e.details = json!({"rate": 0.07, "pods": ["a", "b"]});
         e.links = vec![
-            EventLink { href: "https://grafana.shop.example/d/co".into(), text: "Dashboard".into() },
-            EventLink { href: "javascript:alert(1)".into(), text: "Sneaky".into() },
+            EventLink {
+                href: "https://grafana.shop.example/d/co".into(),
+                text: "Dashboard".into(),
+            },
+            EventLink {
+                href: "javascript:alert(1)".into(),
+                text: "Sneaky".into(),
+            },
         ];
         e.images = vec![EventImage {
             src: "https://grafana.shop.example/render/co.png".into(),
@@ -213,7 +239,9 @@ async fn an_alert_page_shows_what_it_is_who_was_paged_and_its_log() {
         let id = ingest(&t.db, "checkout-api", &[e.clone()], now).await[0].clone();
         // A repeat, then the engine's first step: Foo Bar is paged at level 1.
         ingest(&t.db, "checkout-api", &[e], now + MIN).await;
-        let report = tocsin::engine::tick(&t.db, now + MIN, "test").await.unwrap();
+        let report = tocsin::engine::tick(&t.db, now + MIN, "test")
+            .await
+            .unwrap();
         assert_eq!(report.pages, 1, "{b}: {report:?}");
 
         let c = sign_in(&app, "viewer", PASSWORD).await;
@@ -241,22 +269,36 @@ async fn an_alert_page_shows_what_it_is_who_was_paged_and_its_log() {
             "<td>repeat</td>",
             "<dd>2</dd>",
         ] {
-            assert!(page.body.contains(text), "{b}: the page shows {text:?}:\n{}", page.body);
+            assert!(
+                page.body.contains(text),
+                "{b}: the page shows {text:?}:\n{}",
+                page.body
+            );
         }
-        assert!(!page.body.contains("javascript:"), "{b}: no javascript: href");
+        assert!(
+            !page.body.contains("javascript:"),
+            "{b}: no javascript: href"
+        );
         assert!(!page.body.contains("<img"), "{b}: no remote image loads");
-        assert!(!page.body.contains("Acknowledge</button>"), "{b}: viewers get no buttons");
+        assert!(
+            !page.body.contains("Acknowledge</button>"),
+            "{b}: viewers get no buttons"
+        );
 
         let gone = fetch(&app, "GET", "/alerts/no-such-alert", &c, None).await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND, "{b}");
-        assert!(gone.header(header::CONTENT_TYPE).starts_with("text/html"), "{b}");
+        assert!(
+            gone.header(header::CONTENT_TYPE).starts_with("text/html"),
+            "{b}"
+        );
 
         // Without the annotation, the service's runbook link is the playbook.
         let plain = event("Catalog slow", "cat-slow", Severity::Warning);
         let other = ingest(&t.db, "catalog-api", &[plain], now).await[0].clone();
         let page = fetch(&app, "GET", &format!("/alerts/{other}"), &c, None).await;
         assert!(
-            page.body.contains(r#"href="https://wiki.shop.example/runbooks/catalog-api""#)
+            page.body
+                .contains(r#"href="https://wiki.shop.example/runbooks/catalog-api""#)
                 && page.body.contains("(from the service&#39;s links)"),
             "{b}: the service's runbook:\n{}",
             page.body
@@ -267,7 +309,14 @@ async fn an_alert_page_shows_what_it_is_who_was_paged_and_its_log() {
 /// Posts an alert page's button form with `csrf`.
 async fn press(app: &TestApp, cookie: &str, id: &str, verb: &str, csrf: &str) -> Page {
     let form = format!("csrf={}", enc(csrf));
-    fetch(app, "POST", &format!("/alerts/{id}/{verb}"), cookie, Some(&form)).await
+    fetch(
+        app,
+        "POST",
+        &format!("/alerts/{id}/{verb}"),
+        cookie,
+        Some(&form),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -289,9 +338,15 @@ async fn acknowledge_and_resolve_through_the_forms() {
         };
 
         let viewer = sign_in(&app, "viewer", PASSWORD).await;
-        let viewer_csrf = fetch(&app, "GET", "/alerts", &viewer, None).await.csrf_field();
+        let viewer_csrf = fetch(&app, "GET", "/alerts", &viewer, None)
+            .await
+            .csrf_field();
         let refused = press(&app, &viewer, &id, "acknowledge", &viewer_csrf).await;
-        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{b}: viewers cannot act");
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{b}: viewers cannot act"
+        );
 
         let responder = sign_in(&app, "responder", PASSWORD).await;
         let page = fetch(&app, "GET", &format!("/alerts/{id}"), &responder, None).await;
@@ -310,13 +365,32 @@ async fn acknowledge_and_resolve_through_the_forms() {
         assert_eq!(back, format!("/alerts/{id}?done=acknowledged"), "{b}");
         let page = fetch(&app, "GET", &back, &responder, None).await;
         page.assert_ok_html("after acknowledging");
-        assert!(page.body.contains("You acknowledged this alert"), "{b}: flash");
-        assert!(page.body.contains("responder at 2024-06-17T09:00:00Z"), "{b}");
-        assert!(!page.body.contains("Acknowledge</button>"), "{b}: acknowledged once");
-        assert!(page.body.contains("<strong>stopped</strong>"), "{b}: escalation stopped");
-        assert_eq!(status(t.db.clone(), id.clone()).await, "acknowledged", "{b}");
+        assert!(
+            page.body.contains("You acknowledged this alert"),
+            "{b}: flash"
+        );
+        assert!(
+            page.body.contains("responder at 2024-06-17T09:00:00Z"),
+            "{b}"
+        );
+        assert!(
+            !page.body.contains("Acknowledge</button>"),
+            "{b}: acknowledged once"
+        );
+        assert!(
+            page.body.contains("<strong>stopped</strong>"),
+            "{b}: escalation stopped"
+        );
+        assert_eq!(
+            status(t.db.clone(), id.clone()).await,
+            "acknowledged",
+            "{b}"
+        );
         let list = fetch(&app, "GET", "/alerts", &responder, None).await;
-        assert!(list.body.contains("<td>responder</td>"), "{b}: acknowledged by, in the list");
+        assert!(
+            list.body.contains("<td>responder</td>"),
+            "{b}: acknowledged by, in the list"
+        );
 
         let again = press(&app, &responder, &id, "acknowledge", &csrf).await;
         assert_eq!(
@@ -325,16 +399,30 @@ async fn acknowledge_and_resolve_through_the_forms() {
             "{b}"
         );
         let r = press(&app, &responder, &id, "resolve", &csrf).await;
-        assert_eq!(r.header(header::LOCATION), format!("/alerts/{id}?done=resolved"), "{b}");
+        assert_eq!(
+            r.header(header::LOCATION),
+            format!("/alerts/{id}?done=resolved"),
+            "{b}"
+        );
         assert_eq!(status(t.db.clone(), id.clone()).await, "resolved", "{b}");
         let page = fetch(&app, "GET", &format!("/alerts/{id}"), &responder, None).await;
-        assert!(!page.body.contains("Resolve</button>"), "{b}: nothing left to do");
+        assert!(
+            !page.body.contains("Resolve</button>"),
+            "{b}: nothing left to do"
+        );
         let late = press(&app, &responder, &id, "resolve", &csrf).await;
         assert_eq!(late.status, StatusCode::CONFLICT, "{b}: already resolved");
         let missing = press(&app, &responder, "nope", "acknowledge", &csrf).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND, "{b}");
         let anonymous = press(&app, "", &id, "resolve", &csrf).await;
-        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{b}: to the login form");
-        assert!(anonymous.header(header::LOCATION).starts_with("/login"), "{b}");
+        assert_eq!(
+            anonymous.status,
+            StatusCode::SEE_OTHER,
+            "{b}: to the login form"
+        );
+        assert!(
+            anonymous.header(header::LOCATION).starts_with("/login"),
+            "{b}"
+        );
     }
 }
