@@ -2,7 +2,7 @@
 //! its GET filters and "older" paging (including alerts of one batch, which share an instant),
 //! the home page's unacknowledged panel, an alert's page with everything it shows (playbook,
 //! escalation, the engine's pages, the log; sender links only when http(s), never an inline
-//! image), and Acknowledge / Resolve through the forms (responder role and CSRF required).
+//! image). The Acknowledge / Resolve forms are `alert_actions.rs`.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use tocsin::alerts::{Action, AlertEvent, EventImage, EventLink, Severity};
 use tocsin::auth::Role;
 use tocsin::db::Db;
 
-use super::client::{PASSWORD, Page, enc, fetch, sign_in};
+use super::client::{PASSWORD, Page, fetch, sign_in};
 use crate::support::{TestApp, TestDb, backends, seed_example, t0};
 
 const MIN: i64 = 60_000;
@@ -40,7 +40,7 @@ pub(crate) async fn app_on(t: &TestDb) -> TestApp {
     TestApp::new(t.db.clone())
 }
 
-fn event(summary: &str, key: &str, severity: Severity) -> AlertEvent {
+pub(super) fn event(summary: &str, key: &str, severity: Severity) -> AlertEvent {
     AlertEvent {
         action: Action::Trigger,
         dedup_key: Some(key.to_string()),
@@ -58,7 +58,7 @@ fn event(summary: &str, key: &str, severity: Severity) -> AlertEvent {
 }
 
 /// Ingests `events` for `service` in one transaction at `at`, as one sender batch; their ids.
-async fn ingest(db: &Db, service: &str, events: &[AlertEvent], at: i64) -> Vec<String> {
+pub(super) async fn ingest(db: &Db, service: &str, events: &[AlertEvent], at: i64) -> Vec<String> {
     let mut tx = db.begin().await.unwrap();
     let mut ids = Vec::new();
     for e in events {
@@ -302,127 +302,6 @@ async fn an_alert_page_shows_what_it_is_who_was_paged_and_its_log() {
                 && page.body.contains("(from the service&#39;s links)"),
             "{b}: the service's runbook:\n{}",
             page.body
-        );
-    }
-}
-
-/// Posts an alert page's button form with `csrf`.
-async fn press(app: &TestApp, cookie: &str, id: &str, verb: &str, csrf: &str) -> Page {
-    let form = format!("csrf={}", enc(csrf));
-    fetch(
-        app,
-        "POST",
-        &format!("/alerts/{id}/{verb}"),
-        cookie,
-        Some(&form),
-    )
-    .await
-}
-
-#[tokio::test]
-async fn acknowledge_and_resolve_through_the_forms() {
-    for t in backends().await {
-        let b = t.backend;
-        let app = app_on(&t).await;
-        let now = t0().as_millisecond();
-        let id = ingest(
-            &t.db,
-            "checkout-api",
-            &[event("Checkout errors", "co-1", Severity::Critical)],
-            now,
-        )
-        .await[0]
-            .clone();
-        let status = |db: Db, id: String| async move {
-            store::get(&db, &id).await.unwrap().0.status.as_str()
-        };
-
-        let viewer = sign_in(&app, "viewer", PASSWORD).await;
-        let viewer_csrf = fetch(&app, "GET", "/alerts", &viewer, None)
-            .await
-            .csrf_field();
-        let refused = press(&app, &viewer, &id, "acknowledge", &viewer_csrf).await;
-        assert_eq!(
-            refused.status,
-            StatusCode::FORBIDDEN,
-            "{b}: viewers cannot act"
-        );
-
-        let responder = sign_in(&app, "responder", PASSWORD).await;
-        let page = fetch(&app, "GET", &format!("/alerts/{id}"), &responder, None).await;
-        assert!(page.body.contains("Acknowledge</button>"), "{b}");
-        assert!(page.body.contains("Resolve</button>"), "{b}");
-        let csrf = page.csrf_field();
-        for wrong in ["", "not-the-token", &viewer_csrf] {
-            let r = press(&app, &responder, &id, "acknowledge", wrong).await;
-            assert_eq!(r.status, StatusCode::FORBIDDEN, "{b}: csrf {wrong:?}");
-        }
-        assert_eq!(status(t.db.clone(), id.clone()).await, "triggered", "{b}");
-
-        let r = press(&app, &responder, &id, "acknowledge", &csrf).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{b}: {}", r.body);
-        let back = r.header(header::LOCATION).to_string();
-        assert_eq!(back, format!("/alerts/{id}?done=acknowledged"), "{b}");
-        let page = fetch(&app, "GET", &back, &responder, None).await;
-        page.assert_ok_html("after acknowledging");
-        assert!(
-            page.body.contains("You acknowledged this alert"),
-            "{b}: flash"
-        );
-        assert!(
-            page.body.contains("responder at 2024-06-17T09:00:00Z"),
-            "{b}"
-        );
-        assert!(
-            !page.body.contains("Acknowledge</button>"),
-            "{b}: acknowledged once"
-        );
-        assert!(
-            page.body.contains("<strong>stopped</strong>"),
-            "{b}: escalation stopped"
-        );
-        assert_eq!(
-            status(t.db.clone(), id.clone()).await,
-            "acknowledged",
-            "{b}"
-        );
-        let list = fetch(&app, "GET", "/alerts", &responder, None).await;
-        assert!(
-            list.body.contains("<td>responder</td>"),
-            "{b}: acknowledged by, in the list"
-        );
-
-        let again = press(&app, &responder, &id, "acknowledge", &csrf).await;
-        assert_eq!(
-            again.header(header::LOCATION),
-            format!("/alerts/{id}?done=already-acknowledged"),
-            "{b}"
-        );
-        let r = press(&app, &responder, &id, "resolve", &csrf).await;
-        assert_eq!(
-            r.header(header::LOCATION),
-            format!("/alerts/{id}?done=resolved"),
-            "{b}"
-        );
-        assert_eq!(status(t.db.clone(), id.clone()).await, "resolved", "{b}");
-        let page = fetch(&app, "GET", &format!("/alerts/{id}"), &responder, None).await;
-        assert!(
-            !page.body.contains("Resolve</button>"),
-            "{b}: nothing left to do"
-        );
-        let late = press(&app, &responder, &id, "resolve", &csrf).await;
-        assert_eq!(late.status, StatusCode::CONFLICT, "{b}: already resolved");
-        let missing = press(&app, &responder, "nope", "acknowledge", &csrf).await;
-        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{b}");
-        let anonymous = press(&app, "", &id, "resolve", &csrf).await;
-        assert_eq!(
-            anonymous.status,
-            StatusCode::SEE_OTHER,
-            "{b}: to the login form"
-        );
-        assert!(
-            anonymous.header(header::LOCATION).starts_with("/login"),
-            "{b}"
         );
     }
 }
