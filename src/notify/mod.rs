@@ -9,6 +9,7 @@
 //! away from addresses they must not reach; [`ack`] serves the one-click acknowledge link.
 
 pub mod ack;
+pub mod api;
 pub mod chat;
 pub mod contact;
 pub mod deliver;
@@ -17,6 +18,7 @@ pub mod guard;
 pub mod message;
 pub mod plan;
 pub mod store;
+pub mod web;
 pub mod webhook;
 
 use std::time::Duration;

@@ -7,6 +7,7 @@ mod alerts;
 mod api;
 mod auth;
 mod browser;
+mod browser_alert;
 mod calendar;
 mod config;
 mod delivery;
