@@ -76,6 +76,8 @@ pub fn build() -> OpenApi {
     doc.crud::<EscalationPolicy>();
     doc.crud::<BusinessFunction>();
     doc.crud::<Service>();
+    doc.crud::<crate::catalog::Playbook>();
+    doc.crud::<crate::catalog::AlertRule>();
     doc.queries();
     doc.admin();
     doc.oncall();
