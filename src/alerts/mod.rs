@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod integration;
 pub mod integrations;
 pub mod lifecycle;
+pub mod playbook;
 pub mod rules;
 pub mod store;
 

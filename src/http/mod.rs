@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::escalation::web::router())
         .merge(crate::alerts::api::router())
         .merge(crate::alerts::ingest::router())
+        .merge(crate::alerts::playbook::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

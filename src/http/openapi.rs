@@ -82,6 +82,7 @@ pub fn build() -> OpenApi {
     doc.admin();
     doc.oncall();
     doc.alerts();
+    doc.automation();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)
@@ -423,6 +424,26 @@ impl Doc {
 
 /// Alerts and integration keys (`alerts::api`).
 impl Doc {
+    /// The one-click run of a playbook action (the rules and playbooks are `crud` kinds).
+    fn automation(&mut self) {
+        use crate::alerts::automation::RunResult;
+        let result = self.schema::<RunResult>();
+        let run = op("alerts", "run_playbook_action", Role::Responder)
+            .summary(Some(
+                "Run step `step` (from 1) of the alert's playbook, an action, now; logged on the alert",
+            ))
+            .parameter(path_param("id", String::schema(), "The alert's id"))
+            .parameter(path_param("step", String::schema(), "The step's number, from 1"))
+            .response("200", json("What the call did", result))
+            .response("404", error("NotFound"))
+            .response("422", error("Unprocessable"));
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/alerts/{id}/actions/{step}/run",
+            run,
+        );
+    }
+
     fn alerts(&mut self) {
         use crate::alerts::api::{AlertDetail, AlertQuery, IntegrationKey, NewIntegration};
         use crate::alerts::integration::Integration;

@@ -215,6 +215,7 @@ async fn openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/alerts/{id}".into()),
         ("post", "/api/v1/alerts/{id}/acknowledge".into()),
         ("post", "/api/v1/alerts/{id}/resolve".into()),
+        ("post", "/api/v1/alerts/{id}/actions/{step}/run".into()),
         ("get", "/api/v1/services/{id}/integrations".into()),
         ("post", "/api/v1/services/{id}/integrations".into()),
         ("post", "/api/v1/integrations/{id}/rotate".into()),
