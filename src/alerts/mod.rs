@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod automation;
+pub mod candidates;
 pub mod ingest;
 pub mod integration;
 pub mod integrations;
