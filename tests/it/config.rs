@@ -385,8 +385,9 @@ async fn apply_the_example_then_again() {
         assert_eq!(plan.changes.len(), 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16, "{b}");
         assert_eq!(
             Kind::ALL.map(creates),
-            [4, 8, 7, 14, 2, 2, 5, 16],
-            "{b}: tiers, teams, domains, people, schedules, policies, functions, services"
+            [4, 8, 7, 14, 2, 2, 5, 16, 3, 4],
+            "{b}: tiers, teams, domains, people, schedules, policies, functions, services, \
+             playbooks, alert rules"
         );
         insta::assert_snapshot!("example_plan", plan.to_string());
 

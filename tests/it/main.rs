@@ -12,6 +12,7 @@ mod config;
 mod engine;
 mod notify;
 mod oncall;
+mod rules;
 mod serve;
 mod store;
 mod web;
