@@ -86,7 +86,12 @@ impl RunResult {
 }
 
 /// The placeholders' values for an alert being created from `event`.
-pub fn context(alert_id: &str, dedup_key: &str, event: &AlertEvent, service: (String, String)) -> Context {
+pub fn context(
+    alert_id: &str,
+    dedup_key: &str,
+    event: &AlertEvent,
+    service: (String, String),
+) -> Context {
     Context {
         alert_id: alert_id.into(),
         summary: event.summary.clone(),
@@ -121,12 +126,19 @@ pub fn context_of(alert: &Alert, catalog: &Catalog) -> Context {
 /// Renders `action` for `ctx`: the URL percent-encoded, headers on one line, the body
 /// JSON-escaped when it is JSON.
 pub fn prepare(action: &Action, ctx: &Context) -> Result<Request, String> {
-    let body_escape = if action.json_body() { Escape::Json } else { Escape::Text };
+    let body_escape = if action.json_body() {
+        Escape::Json
+    } else {
+        Escape::Text
+    };
     let mut headers = Vec::with_capacity(action.headers.len() + 1);
     for (k, v) in &action.headers {
         headers.push((k.clone(), template::render(v, ctx, Escape::Text)?));
     }
-    let has_type = action.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type"));
+    let has_type = action
+        .headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("content-type"));
     if action.body.is_some() && !has_type && action.json_body() {
         headers.push(("Content-Type".into(), "application/json".into()));
     }
@@ -168,7 +180,8 @@ pub async fn send(client: &reqwest::Client, name: &str, req: &Request) -> RunRes
         duration_ms: 0,
         error: None,
     };
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    let method =
+        reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
     let mut builder = client.request(method, &req.url).timeout(TIMEOUT);
     for (k, v) in &req.headers {
         builder = builder.header(k, v);

@@ -51,14 +51,21 @@ pub fn candidates(fired: &[Fired], min_count: usize) -> Vec<Candidate> {
             count,
         })
         .collect();
-    found.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.service, &a.alert).cmp(&(&b.service, &b.alert))));
+    found.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.service, &a.alert).cmp(&(&b.service, &b.alert)))
+    });
     found
 }
 
 /// The candidates over the [`DAYS`] before `now`.
 pub async fn load(db: &Db, now: Millis) -> Result<Vec<Candidate>, StoreError> {
     let since = now - DAYS * 86_400_000;
-    Ok(candidates(&fired_since(db, since, SCAN_LIMIT).await?, MIN_COUNT))
+    Ok(candidates(
+        &fired_since(db, since, SCAN_LIMIT).await?,
+        MIN_COUNT,
+    ))
 }
 
 #[cfg(test)]
@@ -80,7 +87,12 @@ mod tests {
         let mut all = Vec::new();
         for i in 0..6 {
             // Same alertname, different summaries: one group.
-            all.push(fired("cart", Some("HighLatency"), &format!("p99 {i}"), false));
+            all.push(fired(
+                "cart",
+                Some("HighLatency"),
+                &format!("p99 {i}"),
+                false,
+            ));
         }
         for _ in 0..5 {
             all.push(fired("db", None, "Disk almost full", false));
@@ -95,8 +107,16 @@ mod tests {
         assert_eq!(
             candidates(&all, 5),
             [
-                Candidate { service: "cart".into(), alert: "HighLatency".into(), count: 6 },
-                Candidate { service: "db".into(), alert: "Disk almost full".into(), count: 5 },
+                Candidate {
+                    service: "cart".into(),
+                    alert: "HighLatency".into(),
+                    count: 6
+                },
+                Candidate {
+                    service: "db".into(),
+                    alert: "Disk almost full".into(),
+                    count: 5
+                },
             ]
         );
         assert_eq!(candidates(&all, 4).len(), 3);

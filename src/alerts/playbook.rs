@@ -143,8 +143,8 @@ fn run_error(e: RunError) -> AppError {
 
 async fn run(s: &AppState, id: &str, step: &str, by: &str) -> Result<RunResult, AppError> {
     let step: usize = step.parse().map_err(|_| AppError::NotFound)?;
-    let client = automation::client()
-        .map_err(|e| AppError::Internal(format!("http client: {e}")))?;
+    let client =
+        automation::client().map_err(|e| AppError::Internal(format!("http client: {e}")))?;
     let c = s.catalog().await?;
     automation::run_now(&s.db, &client, &c, id, step, by, s.clock.now_ms())
         .await

@@ -60,9 +60,9 @@ pub fn matches(m: &RuleMatch, service: &str, event: &AlertEvent) -> bool {
     m.labels
         .iter()
         .all(|(k, v)| event.labels.get(k).is_some_and(|got| glob(v, got)))
-        && m.summary_contains.as_ref().is_none_or(|s| {
-            event.summary.to_lowercase().contains(&s.to_lowercase())
-        })
+        && m.summary_contains
+            .as_ref()
+            .is_none_or(|s| event.summary.to_lowercase().contains(&s.to_lowercase()))
         && m.source.as_ref().is_none_or(|s| glob(s, &event.source))
         && m.severity.is_none_or(|s| event.severity == Some(s))
         && m.service.as_ref().is_none_or(|s| s == service)
@@ -91,7 +91,9 @@ fn apply(rule: &AlertRule, event: &mut AlertEvent, routed: &mut Routed) {
     routed.rule = Some(rule.id.clone());
     if let Some(s) = set.severity {
         event.severity = Some(s);
-        routed.changes.push(format!("severity → {}", severity_str(s)));
+        routed
+            .changes
+            .push(format!("severity → {}", severity_str(s)));
     }
     if let Some(s) = &set.service {
         routed.service.clone_from(s);
@@ -149,7 +151,12 @@ pub async fn ingest(
             automation::store::log(tx, alert_id, now, "rule", "rules", &line).await?;
         }
         if let Some(playbook) = routed.playbook.as_deref().and_then(|p| catalog.playbook(p)) {
-            let ctx = automation::context(alert_id, &outcome.dedup_key, event, service_of(catalog, &service, &routed.service));
+            let ctx = automation::context(
+                alert_id,
+                &outcome.dedup_key,
+                event,
+                service_of(catalog, &service, &routed.service),
+            );
             automation::queue_auto(tx, alert_id, playbook, &ctx, now).await?;
         }
     } else if outcome.transition == Some(Transition::Repeat) {

@@ -178,7 +178,17 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(900_000));
         assert_eq!(parse_duration("2h"), Ok(7_200_000));
         assert_eq!(parse_duration("1d"), Ok(86_400_000));
-        for bad in ["", "m", "15", "1.5h", "-5m", "5 m", "5M", "9999999999s", "5mm"] {
+        for bad in [
+            "",
+            "m",
+            "15",
+            "1.5h",
+            "-5m",
+            "5 m",
+            "5M",
+            "9999999999s",
+            "5mm",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }
@@ -194,8 +204,7 @@ mod tests {
             auto: false,
         };
         assert!(a.json_body());
-        a.headers
-            .insert("Content-Type".into(), "text/plain".into());
+        a.headers.insert("Content-Type".into(), "text/plain".into());
         assert!(!a.json_body());
         a.headers
             .insert("Content-Type".into(), "application/json".into());

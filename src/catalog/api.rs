@@ -160,7 +160,12 @@ plain_record!(
 );
 
 plain_record!(super::Playbook, Kind::Playbook, "playbooks", playbooks);
-plain_record!(super::AlertRule, Kind::AlertRule, "alert-rules", alert_rules);
+plain_record!(
+    super::AlertRule,
+    Kind::AlertRule,
+    "alert-rules",
+    alert_rules
+);
 
 pub fn router() -> Router<AppState> {
     Router::new()

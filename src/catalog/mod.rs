@@ -12,10 +12,10 @@ pub mod web;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use alerting::{AlertRule, Playbook};
 use crate::escalation::EscalationPolicy;
 use crate::oncall::Schedule;
 use crate::people::{Person, Team};
+pub use alerting::{AlertRule, Playbook};
 
 /// A business domain (Checkout, Payment…); services belong to one, functions depend on some.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

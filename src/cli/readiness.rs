@@ -111,9 +111,17 @@ fn candidates_table(found: &[crate::alerts::candidates::Candidate]) -> String {
         "\nCandidates for automation (fired {MIN_COUNT}+ times in {DAYS} days without a playbook): {}\n",
         found.len()
     );
-    let w = found.iter().map(|c| c.service.len()).chain([7]).max().unwrap_or(7);
+    let w = found
+        .iter()
+        .map(|c| c.service.len())
+        .chain([7])
+        .max()
+        .unwrap_or(7);
     for c in found {
-        out.push_str(&format!("  {:>5}x  {:<w$}  {}\n", c.count, c.service, c.alert));
+        out.push_str(&format!(
+            "  {:>5}x  {:<w$}  {}\n",
+            c.count, c.service, c.alert
+        ));
     }
     out
 }

@@ -17,19 +17,27 @@ use tocsin::clock::Clock;
 
 use crate::support::{TestApp, backends, seed_example, t0};
 
+mod api;
+
 /// What the receiver saw: method, path and query, content type, body.
 type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
 /// A real HTTP server on a loopback port recording every request; paths with `fail` get 503.
-async fn receiver() -> (String, Seen) {
+pub(crate) async fn receiver() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let log = seen.clone();
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
         let log = log.clone();
         async move {
             let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-            let path = parts.uri.path_and_query().map_or("", |p| p.as_str()).to_string();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let path = parts
+                .uri
+                .path_and_query()
+                .map_or("", |p| p.as_str())
+                .to_string();
             let ctype = parts
                 .headers
                 .get("content-type")
@@ -57,10 +65,14 @@ async fn receiver() -> (String, Seen) {
 }
 
 /// The example, with the checkout playbook's actions pointed at `base`.
-async fn seed(db: &tocsin::db::Db, base: &str) {
+pub(crate) async fn seed(db: &tocsin::db::Db, base: &str) {
     seed_example(db).await;
     let mut c: Catalog = tocsin::catalog::store::load(db).await.unwrap();
-    let pb = c.playbooks.iter_mut().find(|p| p.id == "checkout-errors").unwrap();
+    let pb = c
+        .playbooks
+        .iter_mut()
+        .find(|p| p.id == "checkout-errors")
+        .unwrap();
     for step in &mut pb.steps {
         if let Some(a) = &mut step.action {
             a.url = a.url.replace("https://k8s-ops.shop.example", base);
@@ -72,7 +84,7 @@ async fn seed(db: &tocsin::db::Db, base: &str) {
         .unwrap();
 }
 
-fn webhook(alertname: &str, fingerprint: &str, status: &str) -> Value {
+pub(crate) fn webhook(alertname: &str, fingerprint: &str, status: &str) -> Value {
     json!({"version": "4", "status": status, "receiver": "tocsin", "groupKey": "{}:{}",
         "alerts": [{"status": status,
             "labels": {"alertname": alertname, "severity": "warning", "pod": "cart-7\"x"},
@@ -81,15 +93,23 @@ fn webhook(alertname: &str, fingerprint: &str, status: &str) -> Value {
             "fingerprint": fingerprint}]})
 }
 
-async fn post(app: &TestApp, key: &str, body: &Value) -> String {
+pub(crate) async fn post(app: &TestApp, key: &str, body: &Value) -> String {
     let (s, reply) = app
-        .call("POST", "/ingest/alertmanager", Some(key), Some(body.clone()))
+        .call(
+            "POST",
+            "/ingest/alertmanager",
+            Some(key),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{reply}");
-    reply["alerts"][0]["alert"].as_str().unwrap_or("").to_string()
+    reply["alerts"][0]["alert"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
-async fn key_for(app: &TestApp, service: &str) -> String {
+pub(crate) async fn key_for(app: &TestApp, service: &str) -> String {
     let c = tocsin::catalog::store::load(&app.db).await.unwrap();
     let now = t0().as_millisecond();
     let kind = IntegrationKind::Alertmanager;
@@ -100,7 +120,9 @@ async fn key_for(app: &TestApp, service: &str) -> String {
 }
 
 fn details(log: &[store::LogEntry]) -> Vec<String> {
-    log.iter().map(|l| format!("{} {}: {}", l.kind, l.actor, l.detail)).collect()
+    log.iter()
+        .map(|l| format!("{} {}: {}", l.kind, l.actor, l.detail))
+        .collect()
 }
 
 #[tokio::test]
@@ -112,13 +134,25 @@ async fn rules_route_alerts_and_auto_actions_run_durably() {
         let app = TestApp::new(t.db.clone());
         // Received for the storefront; the rule re-routes it to checkout-api.
         let key = key_for(&app, "web-storefront").await;
-        let id = post(&app, &key, &webhook("CheckoutErrorRateHigh", "fp1", "firing")).await;
+        let id = post(
+            &app,
+            &key,
+            &webhook("CheckoutErrorRateHigh", "fp1", "firing"),
+        )
+        .await;
         let (alert, log) = store::get(&t.db, &id).await.unwrap();
         assert_eq!(alert.service, "checkout-api", "{b}");
-        assert_eq!(alert.severity, Some(tocsin::alerts::Severity::Critical), "{b}");
+        assert_eq!(
+            alert.severity,
+            Some(tocsin::alerts::Severity::Critical),
+            "{b}"
+        );
         assert!(
-            details(&log).contains(&"rule rules: rule checkout-5xx matched: severity → critical, \
-                service → checkout-api, playbook → checkout-errors".to_string()),
+            details(&log).contains(
+                &"rule rules: rule checkout-5xx matched: severity → critical, \
+                service → checkout-api, playbook → checkout-errors"
+                    .to_string()
+            ),
             "{b}: {log:?}"
         );
         let routing = automation::store::routing(&t.db, &id).await.unwrap();
@@ -129,12 +163,24 @@ async fn rules_route_alerts_and_auto_actions_run_durably() {
         seen.lock().unwrap().clear();
         let client = automation::client().unwrap();
         let now = app.clock.now_ms();
-        assert_eq!(automation::run_due(&t.db, &client, now, "a").await.unwrap(), 1, "{b}");
-        assert_eq!(automation::run_due(&t.db, &client, now, "b").await.unwrap(), 0, "{b}: once");
+        assert_eq!(
+            automation::run_due(&t.db, &client, now, "a").await.unwrap(),
+            1,
+            "{b}"
+        );
+        assert_eq!(
+            automation::run_due(&t.db, &client, now, "b").await.unwrap(),
+            0,
+            "{b}: once"
+        );
         let got = seen.lock().unwrap().clone();
         assert_eq!(got.len(), 1, "{b}");
         let (method, path, ctype, body) = &got[0];
-        assert_eq!((method.as_str(), path.as_str()), ("POST", "/collect/checkout-api"), "{b}");
+        assert_eq!(
+            (method.as_str(), path.as_str()),
+            ("POST", "/collect/checkout-api"),
+            "{b}"
+        );
         assert_eq!(ctype, "application/json", "{b}");
         // Values are JSON-escaped: the quote in the pod label stays inside its string.
         let sent: Value = serde_json::from_str(body).unwrap();
@@ -146,8 +192,9 @@ async fn rules_route_alerts_and_auto_actions_run_durably() {
         let (_, log) = store::get(&t.db, &id).await.unwrap();
         let last = details(&log).pop().unwrap();
         assert!(
-            last.starts_with("action automation: Post diagnostics to the incident channel: HTTP 200 in ")
-                && last.ends_with(r#"ms: {"restarted": 3}"#),
+            last.starts_with(
+                "action automation: Post diagnostics to the incident channel: HTTP 200 in "
+            ) && last.ends_with(r#"ms: {"restarted": 3}"#),
             "{b}: {last}"
         );
 
@@ -163,7 +210,10 @@ async fn rules_route_alerts_and_auto_actions_run_durably() {
         assert_eq!(result["status"], 200);
         assert_eq!(result["action"], "Restart the cart-service pods");
         let got = seen.lock().unwrap().clone();
-        assert_eq!(got[0].1, "/api/v1/namespaces/shop/deployments/cart-service/restart");
+        assert_eq!(
+            got[0].1,
+            "/api/v1/namespaces/shop/deployments/cart-service/restart"
+        );
         let sent: Value = serde_json::from_str(&got[0].3).unwrap();
         assert_eq!(
             sent["reason"],
@@ -177,12 +227,21 @@ async fn rules_route_alerts_and_auto_actions_run_durably() {
             assert!(body["error"].is_string());
         }
         let (s, _) = app
-            .call("POST", "/api/v1/alerts/nope/actions/3/run", Some(&responder), None)
+            .call(
+                "POST",
+                "/api/v1/alerts/nope/actions/3/run",
+                Some(&responder),
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
 
         let (_, log) = store::get(&t.db, &id).await.unwrap();
-        assert!(details(&log).iter().any(|l| l.starts_with("action token:test-responder: Restart")));
+        assert!(
+            details(&log)
+                .iter()
+                .any(|l| l.starts_with("action token:test-responder: Restart"))
+        );
     }
 }
 
@@ -194,21 +253,55 @@ async fn failing_actions_are_retried_then_marked_failed() {
         seed(&t.db, &format!("{base}/fail")).await;
         let app = TestApp::new(t.db.clone());
         let key = key_for(&app, "checkout-api").await;
-        let id = post(&app, &key, &webhook("CheckoutErrorRateHigh", "fp2", "firing")).await;
+        let id = post(
+            &app,
+            &key,
+            &webhook("CheckoutErrorRateHigh", "fp2", "firing"),
+        )
+        .await;
         seen.lock().unwrap().clear();
         let client = automation::client().unwrap();
         let now = app.clock.now_ms();
-        assert_eq!(automation::run_due(&t.db, &client, now, "a").await.unwrap(), 1);
+        assert_eq!(
+            automation::run_due(&t.db, &client, now, "a").await.unwrap(),
+            1
+        );
         // Not due again until the backoff passes.
-        assert_eq!(automation::run_due(&t.db, &client, now + 29_000, "a").await.unwrap(), 0);
-        assert_eq!(automation::run_due(&t.db, &client, now + 30_000, "a").await.unwrap(), 1);
-        assert_eq!(automation::run_due(&t.db, &client, now + 100_000, "a").await.unwrap(), 1);
-        assert_eq!(automation::run_due(&t.db, &client, now + 900_000, "a").await.unwrap(), 0);
+        assert_eq!(
+            automation::run_due(&t.db, &client, now + 29_000, "a")
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            automation::run_due(&t.db, &client, now + 30_000, "a")
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            automation::run_due(&t.db, &client, now + 100_000, "a")
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            automation::run_due(&t.db, &client, now + 900_000, "a")
+                .await
+                .unwrap(),
+            0
+        );
         assert_eq!(seen.lock().unwrap().len(), 3, "{b}: three attempts in all");
         let (_, log) = store::get(&t.db, &id).await.unwrap();
-        let lines: Vec<String> = details(&log).into_iter().filter(|l| l.starts_with("action")).collect();
+        let lines: Vec<String> = details(&log)
+            .into_iter()
+            .filter(|l| l.starts_with("action"))
+            .collect();
         assert_eq!(lines.len(), 3, "{b}: {lines:?}");
-        assert!(lines[2].contains("HTTP 503") && lines[2].ends_with("busy, try later (attempt 3 of 3)"), "{b}: {lines:?}");
+        assert!(
+            lines[2].contains("HTTP 503") && lines[2].ends_with("busy, try later (attempt 3 of 3)"),
+            "{b}: {lines:?}"
+        );
     }
 }
 
@@ -222,24 +315,55 @@ async fn alerts_resolve_themselves_when_the_source_goes_quiet() {
         // node-pressure: auto-resolve after 15 minutes without a repeat.
         let id = post(&app, &key, &webhook("NodeMemoryPressure", "fp3", "firing")).await;
         let t1 = app.clock.now_ms();
-        assert_eq!(store::auto_resolve_due(&t.db, t1 + 14 * 60_000).await.unwrap(), 0, "{b}");
+        assert_eq!(
+            store::auto_resolve_due(&t.db, t1 + 14 * 60_000)
+                .await
+                .unwrap(),
+            0,
+            "{b}"
+        );
         // A repeat ten minutes in moves the deadline.
         app.clock.advance(Duration::from_secs(600));
-        assert_eq!(post(&app, &key, &webhook("NodeMemoryPressure", "fp3", "firing")).await, id);
-        assert_eq!(store::auto_resolve_due(&t.db, t1 + 16 * 60_000).await.unwrap(), 0, "{b}");
+        assert_eq!(
+            post(&app, &key, &webhook("NodeMemoryPressure", "fp3", "firing")).await,
+            id
+        );
+        assert_eq!(
+            store::auto_resolve_due(&t.db, t1 + 16 * 60_000)
+                .await
+                .unwrap(),
+            0,
+            "{b}"
+        );
         let routing = automation::store::routing(&t.db, &id).await.unwrap();
         assert_eq!(routing.auto_resolve_at, Some(t1 + 25 * 60_000), "{b}");
-        assert_eq!(store::auto_resolve_due(&t.db, t1 + 25 * 60_000).await.unwrap(), 1, "{b}");
+        assert_eq!(
+            store::auto_resolve_due(&t.db, t1 + 25 * 60_000)
+                .await
+                .unwrap(),
+            1,
+            "{b}"
+        );
         let (alert, log) = store::get(&t.db, &id).await.unwrap();
         assert_eq!(alert.status.as_str(), "resolved", "{b}");
         assert_eq!(alert.resolved_by.as_deref(), Some("auto-resolve"), "{b}");
         let last = details(&log);
-        assert!(last.iter().any(|l| l.starts_with("auto-resolve auto-resolve: not re-sent since")), "{b}: {last:?}");
+        assert!(
+            last.iter()
+                .any(|l| l.starts_with("auto-resolve auto-resolve: not re-sent since")),
+            "{b}: {last:?}"
+        );
         assert_eq!(last.last().unwrap(), "resolve auto-resolve: ", "{b}");
         // Its escalation stopped with it, and it is not resolved twice.
         let esc = tocsin::engine::store::escalation(&t.db, &id).await.unwrap();
         assert_eq!(esc.map(|e| e.state), Some("stopped".to_string()), "{b}");
-        assert_eq!(store::auto_resolve_due(&t.db, t1 + 99 * 60_000).await.unwrap(), 0, "{b}");
+        assert_eq!(
+            store::auto_resolve_due(&t.db, t1 + 99 * 60_000)
+                .await
+                .unwrap(),
+            0,
+            "{b}"
+        );
     }
 }
 
@@ -254,7 +378,12 @@ async fn frequent_alerts_without_playbook_are_candidates() {
             let fp = format!("lat{i}");
             post(&app, &key, &webhook("SearchLatencyHigh", &fp, "firing")).await;
             post(&app, &key, &webhook("SearchLatencyHigh", &fp, "resolved")).await;
-            post(&app, &key, &webhook("CheckoutErrorRateHigh", &format!("c{i}"), "firing")).await;
+            post(
+                &app,
+                &key,
+                &webhook("CheckoutErrorRateHigh", &format!("c{i}"), "firing"),
+            )
+            .await;
         }
         let found = candidates::load(&t.db, app.clock.now_ms()).await.unwrap();
         assert_eq!(
@@ -263,88 +392,119 @@ async fn frequent_alerts_without_playbook_are_candidates() {
             "{b}: the checkout alerts have a playbook"
         );
         let later = app.clock.now_ms() + 31 * 86_400_000;
-        assert!(candidates::load(&t.db, later).await.unwrap().is_empty(), "{b}");
+        assert!(
+            candidates::load(&t.db, later).await.unwrap().is_empty(),
+            "{b}"
+        );
     }
 }
 
-#[tokio::test]
-async fn the_playbook_page_runs_actions_with_one_click() {
-    use crate::web::client::{PASSWORD, app_with, enc, fetch, sign_in};
-    let (base, seen) = receiver().await;
-    let (app, t) = app_with(&[Role::Viewer, Role::Responder]).await;
-    seed(&t.db, &base).await;
-    let key = key_for(&app, "checkout-api").await;
-    let id = post(&app, &key, &webhook("CheckoutErrorRateHigh", "fp9", "firing")).await;
-    let page = format!("/alerts/{id}/playbook");
+#[test]
+fn the_first_matching_rule_wins_and_order_is_part_of_the_plan() {
+    use tocsin::alerts::rules::route;
+    use tocsin::alerts::{Action, AlertEvent};
+    let c = tocsin::config::load(tocsin::cli::example_sources(), &Catalog::default())
+        .unwrap()
+        .catalog;
+    let event = |alertname: &str, severity| AlertEvent {
+        action: Action::Trigger,
+        dedup_key: Some("k".into()),
+        summary: "s".into(),
+        severity,
+        source: "alertmanager".into(),
+        labels: [("alertname".to_string(), alertname.to_string())].into(),
+        annotations: Default::default(),
+        details: Value::Null,
+        links: vec![],
+        images: vec![],
+        started_at: None,
+        ends_at: None,
+    };
+    let warning = Some(tocsin::alerts::Severity::Warning);
+    // Both node-pressure and warnings-quiet-down match; the first in the file wins.
+    let mut e = event("NodeDiskPressure", warning);
+    let r = route(&c, "web-storefront", &mut e);
+    assert_eq!(r.rule.as_deref(), Some("node-pressure"));
+    assert_eq!(r.service, "K8S-as-a-Service");
+    assert_eq!(r.auto_resolve_after, Some(15 * 60_000));
+    assert_eq!(e.severity, warning, "the rule sets no severity");
+    // No rule: the integration's service, nothing attached.
+    let mut e = event("Unknown", None);
+    let r = route(&c, "web-storefront", &mut e);
+    assert_eq!(
+        (r.rule, r.service.as_str(), r.playbook),
+        (None, "web-storefront", None)
+    );
+    // Labels must all match: the payment rule also needs team=payments.
+    let mut e = event("PaymentTimeouts", None);
+    assert_eq!(route(&c, "x", &mut e).rule, None);
+    e.labels.insert("team".into(), "payments".into());
+    assert_eq!(
+        route(&c, "x", &mut e).rule.as_deref(),
+        Some("payment-provider")
+    );
 
-    let viewer = sign_in(&app, "viewer", PASSWORD).await;
-    let p = fetch(&app, "GET", &page, &viewer, None).await;
-    p.assert_ok_html("playbook page");
-    assert!(p.body.contains("Playbook: Checkout error rate high"), "{}", p.body);
-    // Markdown rendered and sanitised; no Run button for a viewer.
-    assert!(p.body.contains("<strong>checkout-api</strong>"));
-    assert!(p.body.contains("rule checkout-5xx matched"));
-    assert!(!p.body.contains("/actions/3/run"));
-
-    let responder = sign_in(&app, "responder", PASSWORD).await;
-    let p = fetch(&app, "GET", &page, &responder, None).await;
-    let form = format!("action=\"/alerts/{id}/actions/3/run\"");
-    assert!(p.body.contains(&form), "{}", p.body);
-    assert!(p.body.contains("runs automatically"), "step 4 is automatic");
-    let csrf = p.csrf_field();
-    let run = format!("/alerts/{id}/actions/3/run");
-    let bad = fetch(&app, "POST", &run, &responder, Some("csrf=wrong")).await;
-    assert_eq!(bad.status, StatusCode::FORBIDDEN);
-    assert!(seen.lock().unwrap().is_empty(), "nothing sent without a valid CSRF token");
-    let ok = fetch(&app, "POST", &run, &responder, Some(&format!("csrf={}", enc(&csrf)))).await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    assert_eq!(ok.header(axum::http::header::LOCATION), format!("{page}#log"));
-    assert_eq!(seen.lock().unwrap().len(), 1);
-    let p = fetch(&app, "GET", &page, &responder, None).await;
-    assert!(p.body.contains("Restart the cart-service pods: HTTP 200"), "{}", p.body);
-
-    // The readiness page has its candidates section.
-    let r = fetch(&app, "GET", "/readiness", &viewer, None).await;
-    r.assert_ok_html("readiness");
-    assert!(r.body.contains("Candidates for automation"));
+    // Moving a rule is a change: its position is its priority.
+    let mut moved = c.clone();
+    moved.alert_rules.swap(0, 1);
+    let plan = tocsin::config::plan::diff(&c, &moved);
+    assert_eq!(
+        plan.to_string(),
+        "  ~ update alert rule payment-provider (position)\n  \
+         ~ update alert rule checkout-5xx (position)\n\
+         Plan: 0 to create, 2 to update, 0 to delete."
+    );
 }
 
 #[tokio::test]
-async fn rules_and_playbooks_are_read_and_written_through_the_api() {
+async fn two_instances_share_the_queue_without_running_an_action_twice() {
+    let (base, seen) = receiver().await;
     for t in backends().await {
         let b = t.backend;
-        seed_example(&t.db).await;
+        seed(&t.db, &base).await;
         let app = TestApp::new(t.db.clone());
-        let admin = app.token(Role::Admin).await;
-        let viewer = app.token(Role::Viewer).await;
-        let (s, rules) = app.call("GET", "/api/v1/alert-rules", Some(&viewer), None).await;
-        assert_eq!(s, StatusCode::OK);
-        let ids: Vec<&str> = rules.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["checkout-5xx", "payment-provider", "node-pressure", "warnings-quiet-down"], "{b}: in priority order");
-        let (s, pb) = app.call("GET", "/api/v1/playbooks/node-pressure", Some(&viewer), None).await;
-        assert_eq!((s, &pb["url"]), (StatusCode::OK, &json!("https://wiki.shop.example/runbooks/k8s-node-pressure")));
-
-        let rule = json!({"id": "api-rule", "match": {"labels": {"alertname": "X*"}},
-                          "set": {"playbook": "node-pressure", "auto_resolve_after": "2h"}});
-        let (s, body) = app.call("POST", "/api/v1/alert-rules", Some(&admin), Some(rule.clone())).await;
-        assert_eq!(s, StatusCode::CREATED, "{b}: {body}");
-        let (_, got) = app.call("GET", "/api/v1/alert-rules/api-rule", Some(&viewer), None).await;
-        assert_eq!(got, rule, "{b}");
-        // Dangling playbook, bad duration, unknown placeholder: 422 with every problem.
-        let bad = json!({"id": "bad", "set": {"playbook": "nope", "auto_resolve_after": "soon"}});
-        let (s, body) = app.call("POST", "/api/v1/alert-rules", Some(&admin), Some(bad)).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {body}");
-        let detail = body.to_string();
-        assert!(detail.contains("unknown playbook \\\"nope\\\"") && detail.contains("expected a duration"), "{b}: {detail}");
-        let pb = json!({"id": "p", "title": "P", "steps": [{"action": {"name": "a", "method": "POST",
-                        "url": "http://h/{{alert.nope}}", "auto": true}}]});
-        let (s, body) = app.call("POST", "/api/v1/playbooks", Some(&admin), Some(pb)).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {body}");
-        assert!(body.to_string().contains("unknown placeholder {{alert.nope}}"), "{b}: {body}");
-        // A playbook a rule uses cannot be deleted.
-        let (s, body) = app.call("DELETE", "/api/v1/playbooks/node-pressure", Some(&admin), None).await;
-        assert_eq!(s, StatusCode::CONFLICT, "{b}: {body}");
-        let (s, _) = app.call("DELETE", "/api/v1/alert-rules/api-rule", Some(&admin), None).await;
-        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+        let key = key_for(&app, "checkout-api").await;
+        for i in 0..8 {
+            post(
+                &app,
+                &key,
+                &webhook("CheckoutErrorRateHigh", &format!("q{i}"), "firing"),
+            )
+            .await;
+        }
+        seen.lock().unwrap().clear();
+        let client = automation::client().unwrap();
+        let now = app.clock.now_ms();
+        let (a, c) = tokio::join!(
+            automation::run_due(&t.db, &client, now, "instance-a"),
+            automation::run_due(&t.db, &client, now, "instance-b"),
+        );
+        assert_eq!(a.unwrap() + c.unwrap(), 8, "{b}");
+        assert_eq!(seen.lock().unwrap().len(), 8, "{b}: each action sent once");
+        // A crashed owner's claim expires to another instance after the lease.
+        post(
+            &app,
+            &key,
+            &webhook("CheckoutErrorRateHigh", "crash", "firing"),
+        )
+        .await;
+        let claimed = automation::store::claim_due(&t.db, "crashed", now, now + 60_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "{b}");
+        assert_eq!(
+            automation::run_due(&t.db, &client, now + 1_000, "x")
+                .await
+                .unwrap(),
+            0,
+            "{b}"
+        );
+        assert_eq!(
+            automation::run_due(&t.db, &client, now + 61_000, "x")
+                .await
+                .unwrap(),
+            1,
+            "{b}"
+        );
     }
 }

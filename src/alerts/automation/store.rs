@@ -235,8 +235,7 @@ pub async fn auto_resolve_due(db: &Db, now: Millis) -> Result<usize, StoreError>
             crate::clock::format_ms(last)
         );
         log(&mut tx, &id, now, "auto-resolve", "auto-resolve", &why).await?;
-        crate::alerts::store::act(&mut tx, &id, PersonAction::Resolve, "auto-resolve", now)
-            .await?;
+        crate::alerts::store::act(&mut tx, &id, PersonAction::Resolve, "auto-resolve", now).await?;
         tx.commit().await?;
         resolved += 1;
     }

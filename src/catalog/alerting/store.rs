@@ -6,7 +6,11 @@ use crate::on_tx;
 
 use super::{AlertRule, Playbook};
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, id: &str, text: &str) -> Result<T, StoreError> {
+fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    id: &str,
+    text: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Config(format!("{what} {id}: stored: {e}")))
 }
 
@@ -16,8 +20,7 @@ fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 
 pub async fn load_playbooks(tx: &mut Tx) -> Result<Vec<Playbook>, StoreError> {
     const SQL: &str = "select id, spec from playbooks";
-    let rows: Vec<(String, String)> =
-        on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
+    let rows: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     let mut all = rows
         .iter()
         .map(|(id, spec)| decode("playbook", id, spec))

@@ -50,12 +50,9 @@ impl Checker<'_> {
                 self.push(k, i, "title", "expected a non-empty title".into());
             }
             match (&p.url, p.steps.is_empty()) {
-                (Some(_), false) => self.push(
-                    k,
-                    i,
-                    "url",
-                    "expected either url or steps, not both".into(),
-                ),
+                (Some(_), false) => {
+                    self.push(k, i, "url", "expected either url or steps, not both".into())
+                }
                 (None, true) => self.push(
                     k,
                     i,
@@ -96,7 +93,7 @@ impl Checker<'_> {
                         k,
                         i,
                         field,
-                        "expected a step with either text or action".into(),
+                        "expected either text or action in a step (one of them, not both)".into(),
                     ),
                 }
             }
@@ -163,12 +160,7 @@ impl Checker<'_> {
                 }
             }
             if m.summary_contains.as_ref().is_some_and(|s| s.is_empty()) {
-                self.push(
-                    k,
-                    i,
-                    "match.summary_contains",
-                    "expected some text".into(),
-                );
+                self.push(k, i, "match.summary_contains", "expected some text".into());
             }
             if let Some(s) = &m.service {
                 self.reference(k, i, "match.service".into(), Kind::Service, s);
