@@ -148,16 +148,11 @@ pub fn prepare(action: &Action, ctx: &Context) -> Result<Request, String> {
         headers,
         body: match &action.body {
             Some(b) if body_escape == Escape::Json => Some(template::render(b, ctx, Escape::Json)?),
-            // A plain-text body keeps its line breaks: only headers must stay on one line.
-            Some(b) => Some(render_plain(b, ctx)?),
+            // A plain-text body: the template keeps its lines, values are flattened to one.
+            Some(b) => Some(template::render(b, ctx, Escape::Text)?),
             None => None,
         },
     })
-}
-
-fn render_plain(body: &str, ctx: &Context) -> Result<String, String> {
-    // Values keep their text as is; Text escaping only removes line breaks inside values.
-    template::render(body, ctx, Escape::Text)
 }
 
 /// The client actions use: the timeout, and no redirects (a 3xx is a result, not a detour).
