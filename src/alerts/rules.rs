@@ -146,7 +146,10 @@ pub async fn ingest(
     };
     let deadline = auto_resolve_at(routed, event, now);
     if outcome.created {
-        automation::store::set_routing(tx, alert_id, routed, deadline).await?;
+        // Nothing to record without a rule or a deadline: the columns start empty.
+        if routed.rule.is_some() || deadline.is_some() {
+            automation::store::set_routing(tx, alert_id, routed, deadline).await?;
+        }
         if let Some(line) = routed.log_line() {
             automation::store::log(tx, alert_id, now, "rule", "rules", &line).await?;
         }
