@@ -233,3 +233,54 @@ async fn alertmanager_api_alerts_resolve_at_their_ends_at_unless_re_sent() {
         assert_eq!(alert.resolved_by.as_deref(), Some("auto-resolve"), "{b}");
     }
 }
+
+#[tokio::test]
+async fn tocsin_audit_lists_candidates_for_automation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = tocsin::app::open_db(&url).await.expect("open");
+    seed_example(&db).await;
+    let app = TestApp::new(db.clone());
+    let key = key_for(&app, "catalog-api").await;
+    for i in 0..5 {
+        let fp = format!("d{i}");
+        post(&app, &key, &webhook("DiskAlmostFull", &fp, "firing")).await;
+        post(&app, &key, &webhook("DiskAlmostFull", &fp, "resolved")).await;
+    }
+    db.close().await;
+    let audit = |json: bool| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec![
+                "audit",
+                "--from",
+                "2024-06-18T09:00Z",
+                "--database-url",
+                &url,
+            ];
+            if json {
+                args.push("--json");
+            }
+            crate::serve::run_tocsin(&args, "")
+        })
+    };
+    let out = audit(false).await.unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(
+            "Candidates for automation (fired 5+ times in 30 days without a playbook): 1\n\
+             \x20     5x  catalog-api  DiskAlmostFull\n"
+        ),
+        "{table}"
+    );
+    let out = audit(true).await.unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["automation_candidates"],
+        json!([{"service": "catalog-api", "alert": "DiskAlmostFull", "count": 5}])
+    );
+    assert!(
+        report["findings"].is_array(),
+        "the readiness report is still there"
+    );
+}
