@@ -284,3 +284,42 @@ async fn tocsin_audit_lists_candidates_for_automation() {
         "the readiness report is still there"
     );
 }
+
+#[tokio::test]
+async fn a_bare_resolve_finds_the_alert_a_rule_re_routed() {
+    use tocsin::alerts::integration::{self, IntegrationKind};
+    use tocsin::alerts::lifecycle::Status;
+    for t in backends().await {
+        let b = t.backend;
+        seed_example(&t.db).await;
+        let app = TestApp::new(t.db.clone());
+        let c = tocsin::catalog::store::load(&t.db).await.unwrap();
+        let kind = IntegrationKind::Generic;
+        let (_, key) = integration::create(&t.db, &c, 0, "test", "web-storefront", kind, "")
+            .await
+            .unwrap();
+        let trigger = json!({"summary": "checkout 5xx", "dedup_key": "k1",
+                             "labels": {"alertname": "CheckoutErrorRateHigh"}});
+        let (s, reply) = app
+            .call("POST", "/ingest/generic", Some(&key), Some(trigger))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {reply}");
+        let id = reply["alerts"][0]["alert"].as_str().unwrap().to_string();
+        // The resolve carries no labels, so no rule matches it; it still finds the alert.
+        let resolve = json!({"action": "resolve", "dedup_key": "k1"});
+        let (s, reply) = app
+            .call("POST", "/ingest/generic", Some(&key), Some(resolve))
+            .await;
+        assert_eq!(
+            (s, reply["alerts"][0]["alert"].as_str()),
+            (StatusCode::OK, Some(id.as_str())),
+            "{b}"
+        );
+        let (alert, _) = store::get(&t.db, &id).await.unwrap();
+        assert_eq!(
+            (alert.service.as_str(), alert.status),
+            ("checkout-api", Status::Resolved),
+            "{b}"
+        );
+    }
+}
