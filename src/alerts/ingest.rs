@@ -24,7 +24,7 @@ use crate::http::error::AppError;
 
 use super::integration::{self, Integration, IntegrationKind};
 use super::integrations::{alertmanager, alertmanager_api, generic, grafana, pagerduty};
-use super::store::{self, Outcome};
+use super::store::Outcome;
 use super::{AlertEvent, ParseError};
 
 /// Alerts Alertmanager's API sends without `endsAt` stay open this long unless re-sent (its own
@@ -95,11 +95,16 @@ async fn store_all(
     events: &[AlertEvent],
 ) -> Result<Vec<Outcome>, AppError> {
     let now = s.clock.now_ms();
+    let catalog = s.catalog().await?;
     let mut tx = s.db.begin().await?;
     let mut outcomes = Vec::with_capacity(events.len());
     for event in events {
+        // Alert rules: severity, service, playbook and auto-resolve (see `alerts::rules`).
+        let mut event = event.clone();
+        let routed = super::rules::route(&catalog, &integration.service, &mut event);
         outcomes.push(
-            store::ingest(&mut tx, Some(integration), &integration.service, event, now).await?,
+            super::rules::ingest(&mut tx, &catalog, Some(integration), &routed, &event, now)
+                .await?,
         );
     }
     tx.commit().await?;

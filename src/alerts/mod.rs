@@ -5,10 +5,14 @@
 //! filled in by the caller.
 
 pub mod api;
+pub mod automation;
+pub mod candidates;
 pub mod ingest;
 pub mod integration;
 pub mod integrations;
 pub mod lifecycle;
+pub mod playbook;
+pub mod rules;
 pub mod store;
 pub mod web;
 

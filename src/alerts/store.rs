@@ -20,6 +20,9 @@ use super::integration::{Integration, IntegrationKind};
 use super::lifecycle::{self, Alert, Decision, Ignored, PersonAction, Status, Transition};
 use super::{AlertEvent, Severity};
 
+/// Auto-resolution's SQL lives with the rules that set its deadlines; the engine calls it here.
+pub use super::automation::store::auto_resolve_due;
+
 // Integrations.
 
 type IntegrationRow = (String, String, String, String, String, i64, Option<i64>);

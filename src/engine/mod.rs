@@ -276,6 +276,14 @@ pub async fn run_with(
     wake: Arc<Notify>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
+    // Automation actions get their own client: their timeout and headers are theirs.
+    let actions = match crate::alerts::automation::client() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::error!(error = %e, "automation client unavailable; actions will wait");
+            None
+        }
+    };
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -292,6 +300,15 @@ pub async fn run_with(
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "engine tick failed"),
+        }
+        let now = clock.now_ms();
+        if let Err(e) = crate::alerts::store::auto_resolve_due(&db, now).await {
+            tracing::warn!(error = %e, "auto-resolve failed");
+        }
+        if let Some(client) = &actions
+            && let Err(e) = crate::alerts::automation::run_due(&db, client, now, &owner).await
+        {
+            tracing::warn!(error = %e, "automation actions failed");
         }
         if let Some(d) = &deliverer
             && let Err(e) =

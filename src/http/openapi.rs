@@ -76,11 +76,14 @@ pub fn build() -> OpenApi {
     doc.crud::<EscalationPolicy>();
     doc.crud::<BusinessFunction>();
     doc.crud::<Service>();
+    doc.crud::<crate::catalog::Playbook>();
+    doc.crud::<crate::catalog::AlertRule>();
     doc.queries();
     doc.admin();
     doc.oncall();
     doc.alerts();
     doc.contacts();
+    doc.automation();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)
@@ -422,6 +425,26 @@ impl Doc {
 
 /// Alerts and integration keys (`alerts::api`).
 impl Doc {
+    /// The one-click run of a playbook action (the rules and playbooks are `crud` kinds).
+    fn automation(&mut self) {
+        use crate::alerts::automation::RunResult;
+        let result = self.schema::<RunResult>();
+        let run = op("alerts", "run_playbook_action", Role::Responder)
+            .summary(Some(
+                "Run step `step` (from 1) of the alert's playbook, an action, now; logged on the alert",
+            ))
+            .parameter(path_param("id", String::schema(), "The alert's id"))
+            .parameter(path_param("step", String::schema(), "The step's number, from 1"))
+            .response("200", json("What the call did", result))
+            .response("404", error("NotFound"))
+            .response("422", error("Unprocessable"));
+        self.add(
+            HttpMethod::Post,
+            "/api/v1/alerts/{id}/actions/{step}/run",
+            run,
+        );
+    }
+
     fn alerts(&mut self) {
         use crate::alerts::api::{AlertDetail, AlertQuery, IntegrationKey, NewIntegration};
         use crate::alerts::integration::Integration;

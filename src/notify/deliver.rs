@@ -64,9 +64,17 @@ impl Deliverer {
         let level = u32::try_from(row.level)
             .unwrap_or(u32::MAX)
             .saturating_add(1);
+        let routing = crate::alerts::automation::store::routing(&self.db, &first.id)
+            .await
+            .map_err(store_error)?;
+        let playbook = routing
+            .playbook
+            .as_deref()
+            .and_then(|p| catalog.playbook(p));
         let mut message = compose(
             first,
             service,
+            playbook,
             &row.person_id,
             level,
             &self.base_url,

@@ -14,6 +14,7 @@ mod delivery;
 mod engine;
 mod notify;
 mod oncall;
+mod rules;
 mod serve;
 mod sinks;
 mod store;

@@ -42,8 +42,9 @@ impl LinkView {
     }
 }
 
-/// The runbook to follow, and where it came from (`templates/alerts/playbook.html`).
-pub struct Playbook {
+/// The runbook to follow when no configured playbook applies, and where it came from
+/// (`templates/alerts/runbook.html`).
+pub struct Runbook {
     pub link: Option<LinkView>,
     /// "the alert's runbook_url annotation" or "the service's links".
     pub from: &'static str,
@@ -70,6 +71,21 @@ pub struct OutboxView {
     pub attempts: u32,
     pub last_error: String,
     pub sent_at: String,
+    /// webhook, slack, mattermost or email; "bundle" rows carry several alerts.
+    pub channel: String,
+    pub kind: String,
+    /// When it is (or was) due to go out.
+    pub due: String,
+    /// Every attempt at sending it, oldest first.
+    pub tries: Vec<AttemptView>,
+}
+
+/// One attempt at sending a page.
+pub struct AttemptView {
+    pub at: String,
+    pub ok: bool,
+    pub error: String,
+    pub duration_ms: i64,
 }
 
 pub struct LogView {
@@ -97,7 +113,9 @@ pub struct AlertPage {
     details: String,
     links: Vec<LinkView>,
     images: Vec<LinkView>,
-    playbook: Playbook,
+    runbook: Runbook,
+    /// The playbook an alert rule attached (`templates/alerts/playbook.html`).
+    playbook: Option<crate::alerts::playbook::PlaybookView>,
     escalation: Option<EscalationView>,
     outbox: Vec<OutboxView>,
     log: Vec<LogView>,
@@ -148,7 +166,15 @@ pub async fn page(
         .annotations
         .get("runbook_url")
         .is_some_and(|u| !u.is_empty());
-    let playbook = Playbook {
+    let routing = crate::alerts::automation::store::routing(&s.db, &id)
+        .await
+        .or_page(&p, "alerts")?;
+    let playbook = routing
+        .playbook
+        .as_deref()
+        .and_then(|pb| c.playbook(pb))
+        .map(|pb| crate::alerts::playbook::view(pb, &id, p.is_responder(), &p.csrf));
+    let runbook = Runbook {
         link: message::playbook(&a, service).map(|l| LinkView::new(&l.url, &l.title)),
         from: if from_alert {
             "the alert's runbook_url annotation"
@@ -166,9 +192,25 @@ pub async fn page(
         next_at: format_ms(e.cursor.at),
         active: e.state == "active",
     });
+    let attempts = engine::attempts_for_alert(&s.db, &id)
+        .await
+        .or_page(&p, "alerts")?;
     let outbox = outbox
         .into_iter()
         .map(|o| OutboxView {
+            tries: attempts
+                .iter()
+                .filter(|t| t.outbox_id == o.id)
+                .map(|t| AttemptView {
+                    at: format_ms(t.at),
+                    ok: t.ok,
+                    error: t.error.clone().unwrap_or_default(),
+                    duration_ms: t.duration_ms,
+                })
+                .collect(),
+            channel: o.channel,
+            kind: o.kind,
+            due: format_ms(o.next_attempt_at),
             person: person_name(&c, &o.person_id),
             person_id: o.person_id,
             level: o.level.saturating_add(1),
@@ -212,6 +254,7 @@ pub async fn page(
             .iter()
             .map(|i| LinkView::new(&i.src, &i.alt))
             .collect(),
+        runbook,
         playbook,
         escalation,
         outbox,
