@@ -98,6 +98,7 @@ fn generate() -> Catalog {
         schedules: vec![],
         escalation_policies: vec![],
         playbooks: vec![],
+        severities: vec![],
         alert_rules: vec![],
         tiers,
         teams,

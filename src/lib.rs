@@ -17,3 +17,4 @@ pub mod notify;
 pub mod oncall;
 pub mod people;
 pub mod settings;
+pub mod severity;

@@ -60,3 +60,22 @@ create table server_secrets (
     name text primary key,
     value text not null
 );
+
+-- Severity levels (config as code), most severe first by position.
+create table severities (
+    id text primary key,
+    position bigint not null,
+    name text not null,
+    urgency text not null default '',
+    description text not null default '',
+    examples text not null default '[]',
+    response_target_minutes bigint,
+    alert_severities text not null default '[]',
+    declare text not null default '"manually"',
+    update_every_minutes bigint
+);
+-- Which level covers each incoming alert severity (at most one).
+create table severity_alert_levels (
+    alert_severity text primary key,
+    severity_id text not null references severities(id) on delete cascade
+);

@@ -109,6 +109,10 @@ async fn store_all(
     }
     tx.commit().await?;
     metrics::counter!("tocsin_alert_events_total").increment(events.len() as u64);
+    if outcomes.iter().any(Outcome::pages) {
+        // The first page should not wait for the engine's next one-second tick.
+        s.wake.notify_one();
+    }
     Ok(outcomes)
 }
 

@@ -147,6 +147,12 @@ plain_record!(Domain, Kind::Domain, "domains", domains);
 plain_record!(Person, Kind::Person, "people", people);
 plain_record!(Schedule, Kind::Schedule, "schedules", schedules);
 plain_record!(
+    crate::severity::SeverityLevel,
+    Kind::Severity,
+    "severities",
+    severities
+);
+plain_record!(
     EscalationPolicy,
     Kind::EscalationPolicy,
     "escalation-policies",
@@ -174,6 +180,7 @@ pub fn router() -> Router<AppState> {
         .merge(crud::<Domain>())
         .merge(crud::<Person>())
         .merge(crud::<Schedule>())
+        .merge(crud::<crate::severity::SeverityLevel>())
         .merge(crud::<EscalationPolicy>())
         .merge(crud::<BusinessFunction>())
         .merge(crud::<Service>())
@@ -346,6 +353,7 @@ fn record_id(c: &Catalog, p: &Problem) -> String {
         Kind::Person => c.people.get(i).map(Record::id),
         Kind::Schedule => c.schedules.get(i).map(Record::id),
         Kind::EscalationPolicy => c.escalation_policies.get(i).map(Record::id),
+        Kind::Severity => c.severities.get(i).map(Record::id),
         Kind::BusinessFunction => c.business_functions.get(i).map(Record::id),
         Kind::Service => c.services.get(i).map(Record::id),
         Kind::Playbook => c.playbooks.get(i).map(Record::id),

@@ -167,6 +167,7 @@ pub struct Service {
 /// The kinds of catalog record, in the order they are created (referenced kinds first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    Severity,
     Tier,
     Team,
     Domain,
@@ -180,7 +181,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
+        Self::Severity,
         Self::Tier,
         Self::Team,
         Self::Domain,
@@ -196,6 +198,7 @@ impl Kind {
     /// The key of this kind's list in a YAML file.
     pub fn yaml_key(self) -> &'static str {
         match self {
+            Self::Severity => "severities",
             Self::Tier => "tiers",
             Self::Team => "teams",
             Self::Domain => "domains",
@@ -212,6 +215,7 @@ impl Kind {
     /// The singular noun people read in plans and errors.
     pub fn noun(self) -> &'static str {
         match self {
+            Self::Severity => "severity level",
             Self::Tier => "tier",
             Self::Team => "team",
             Self::Domain => "domain",
@@ -230,6 +234,8 @@ impl Kind {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severities: Vec<crate::severity::SeverityLevel>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tiers: Vec<Tier>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -302,6 +308,7 @@ impl Catalog {
     /// The ids of every record of `kind`, in catalog order.
     pub fn ids(&self, kind: Kind) -> Vec<String> {
         match kind {
+            Kind::Severity => self.severities.iter().map(|s| s.id.clone()).collect(),
             Kind::Tier => self.tiers.iter().map(|t| t.level.to_string()).collect(),
             Kind::Team => self.teams.iter().map(|t| t.id.clone()).collect(),
             Kind::Domain => self.domains.iter().map(|d| d.id.clone()).collect(),

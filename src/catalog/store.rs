@@ -33,6 +33,7 @@ pub async fn load_in(tx: &mut Tx) -> Result<Catalog, StoreError> {
         people: people::store::load_people(tx).await?,
         schedules: oncall::store::load_schedules(tx).await?,
         escalation_policies: escalation::store::load_policies(tx).await?,
+        severities: crate::severity::store::load(tx).await?,
         business_functions: load_functions(tx).await?,
         services: load_services(tx).await?,
         playbooks: super::alerting::store::load_playbooks(tx).await?,
@@ -197,6 +198,15 @@ pub async fn upsert(
                 .ok_or_else(missing)?;
             upsert_tier(tx, t).await
         }
+        Kind::Severity => {
+            let (position, s) = catalog
+                .severities
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.id == id)
+                .ok_or_else(missing)?;
+            crate::severity::store::upsert(tx, s, position).await
+        }
         Kind::Team => people::store::upsert_team(tx, catalog.team(id).ok_or_else(missing)?).await,
         Kind::Domain => upsert_domain(tx, catalog.domain(id).ok_or_else(missing)?).await,
         Kind::Person => {
@@ -253,6 +263,7 @@ pub async fn delete(tx: &mut Tx, kind: Kind, id: &str) -> Result<(), StoreError>
         Kind::Team => return people::store::delete_team(tx, id).await,
         Kind::Person => return people::store::delete_person(tx, id).await,
         Kind::Domain => "delete from domains where id = $1",
+        Kind::Severity => "delete from severities where id = $1",
         Kind::Schedule => "delete from schedules where id = $1",
         Kind::EscalationPolicy => "delete from escalation_policies where id = $1",
         Kind::BusinessFunction => "delete from business_functions where id = $1",

@@ -4,6 +4,7 @@
 
 mod alerting;
 mod oncall;
+mod severity;
 
 use std::collections::{HashMap, HashSet};
 
@@ -46,6 +47,7 @@ pub fn validate(catalog: &Catalog) -> Vec<Problem> {
     c.people();
     c.functions();
     c.services();
+    c.severities();
     c.schedules();
     c.policies();
     c.policy_pointers();
@@ -279,6 +281,7 @@ impl Checker<'_> {
         }
         let c = self.catalog;
         let found = [
+            (Kind::Severity, scan(&c.severities)),
             (Kind::Tier, scan(&c.tiers)),
             (Kind::Team, scan(&c.teams)),
             (Kind::Domain, scan(&c.domains)),

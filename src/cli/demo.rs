@@ -9,7 +9,7 @@ use crate::config::{self, Source};
 use crate::settings::Settings;
 
 /// The example organisation's files, as (name, text).
-pub const EXAMPLE: [(&str, &str); 4] = [
+pub const EXAMPLE: [(&str, &str); 5] = [
     (
         "examples/ecommerce/people.yaml",
         include_str!("../../examples/ecommerce/people.yaml"),
@@ -25,6 +25,10 @@ pub const EXAMPLE: [(&str, &str); 4] = [
     (
         "examples/ecommerce/alerting.yaml",
         include_str!("../../examples/ecommerce/alerting.yaml"),
+    ),
+    (
+        "examples/ecommerce/severities.yaml",
+        include_str!("../../examples/ecommerce/severities.yaml"),
     ),
 ];
 

@@ -236,6 +236,7 @@ fn merge_into(all: &mut Catalog, part: Catalog) {
     all.people.extend(part.people);
     all.schedules.extend(part.schedules);
     all.escalation_policies.extend(part.escalation_policies);
+    all.severities.extend(part.severities);
     all.business_functions.extend(part.business_functions);
     all.services.extend(part.services);
     all.playbooks.extend(part.playbooks);

@@ -79,6 +79,7 @@ impl fmt::Display for Plan {
 pub fn overlay(base: &Catalog, files: &Catalog, managed: &BTreeSet<Kind>) -> Catalog {
     let pick = |k: Kind| if managed.contains(&k) { files } else { base };
     Catalog {
+        severities: pick(Kind::Severity).severities.clone(),
         tiers: pick(Kind::Tier).tiers.clone(),
         teams: pick(Kind::Team).teams.clone(),
         domains: pick(Kind::Domain).domains.clone(),
@@ -154,6 +155,7 @@ fn records(c: &Catalog, kind: Kind) -> Records {
         Kind::Person => json(&c.people),
         Kind::Schedule => json(&c.schedules),
         Kind::EscalationPolicy => json(&c.escalation_policies),
+        Kind::Severity => json(&c.severities),
         Kind::BusinessFunction => json(&c.business_functions),
         Kind::Service => json(&c.services),
         Kind::Playbook => json(&c.playbooks),

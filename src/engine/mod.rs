@@ -64,6 +64,10 @@ pub fn owner_id() -> String {
 
 /// Steps every escalation due at `now` that no live owner holds.
 pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreError> {
+    let breaches = store::mark_breaches(db, now).await?;
+    if breaches > 0 {
+        metrics::counter!("tocsin_response_target_breaches_total").increment(breaches as u64);
+    }
     let claimed =
         store::claim_escalations(db, owner, now, now.saturating_add(LEASE_MS), BATCH).await?;
     let mut report = TickReport {
@@ -112,6 +116,19 @@ async fn step_one(
         report.finished += 1;
         return tx.commit().await;
     };
+    let (service, opened, due_at) = store::alert_routing(&mut tx, alert_id)
+        .await?
+        .unwrap_or_default();
+    // The response target bounds each level's wait: a 5-minute target never lets a level sit
+    // for 15 minutes before the next one is tried.
+    let capped;
+    let policy = match due_at.map(|d| (d - opened) / 60_000) {
+        Some(target) => {
+            capped = policy.capped(u32::try_from(target).unwrap_or(u32::MAX));
+            &capped
+        }
+        None => policy,
+    };
     let due = step(
         catalog,
         overrides,
@@ -120,10 +137,6 @@ async fn step_one(
         now,
         MAX_PAGES_PER_STEP,
     );
-    let service = store::alert_routing(&mut tx, alert_id)
-        .await?
-        .map(|(service, _)| service)
-        .unwrap_or_default();
     for page in &due.pages {
         for person in &page.people {
             let queued = queue_page(&mut tx, alert_id, &service, page, person, now).await?;

@@ -17,7 +17,9 @@ use crate::escalation::engine::Cursor;
 use crate::{on_db, on_tx};
 
 mod outbox;
+mod target;
 pub use outbox::*;
+pub use target::*;
 
 /// The escalation policy that answers for `service` (its own, else its owner team's), if that
 /// policy exists. The same rule as `Catalog::policy_for_service`, in one query, so ingestion
@@ -41,6 +43,7 @@ pub async fn start_escalation(
     service: &str,
     now: i64,
 ) -> Result<Option<String>, StoreError> {
+    set_response_due(tx, alert_id, now).await?;
     let Some(policy) = policy_for_service(tx, service).await? else {
         log(tx, alert_id, now, "escalation", "no escalation policy").await?;
         return Ok(None);
@@ -84,6 +87,12 @@ pub async fn after_transition(
     match transition {
         Transition::Acknowledge | Transition::Resolve => {
             stop_escalation(tx, alert_id, now).await?;
+            if let Some(due) = breach_if_late(tx, alert_id, now).await? {
+                let late = (now - due) / 60_000;
+                let detail = format!("response target missed: answered {late} minutes late");
+                log(tx, alert_id, due, "breach", &detail).await?;
+                metrics::counter!("tocsin_response_target_breaches_total").increment(1);
+            }
         }
         Transition::Repeat => {}
     }
@@ -235,12 +244,12 @@ pub async fn log(
     Ok(())
 }
 
-/// The alert's service and response deadline (None when the alert is gone).
+/// The alert's service, when it opened and its response deadline (None when it is gone).
 pub async fn alert_routing(
     tx: &mut Tx,
     alert_id: &str,
-) -> Result<Option<(String, Option<i64>)>, StoreError> {
-    const SQL: &str = "select service_id, response_due_at from alerts where id = $1";
+) -> Result<Option<(String, i64, Option<i64>)>, StoreError> {
+    const SQL: &str = "select service_id, created_at, response_due_at from alerts where id = $1";
     Ok(on_tx!(tx, |c| sqlx::query_as(SQL)
         .bind(alert_id)
         .fetch_optional(c)

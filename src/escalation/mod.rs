@@ -51,6 +51,15 @@ pub enum Target {
 }
 
 impl EscalationPolicy {
+    /// The policy with no level waiting longer than `minutes` (an alert's response target).
+    pub fn capped(&self, minutes: u32) -> Self {
+        let mut p = self.clone();
+        for level in &mut p.levels {
+            level.escalate_after_minutes = level.escalate_after_minutes.min(minutes.max(1));
+        }
+        p
+    }
+
     /// Minutes from the start of escalation until each level is first notified.
     pub fn level_offsets(&self) -> Vec<u64> {
         let mut at = 0u64;

@@ -73,6 +73,7 @@ pub fn build() -> OpenApi {
     doc.crud::<Domain>();
     doc.crud::<Person>();
     doc.crud::<Schedule>();
+    doc.crud::<crate::severity::SeverityLevel>();
     doc.crud::<EscalationPolicy>();
     doc.crud::<BusinessFunction>();
     doc.crud::<Service>();

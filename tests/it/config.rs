@@ -357,11 +357,12 @@ fn example() -> Catalog {
         .catalog
 }
 
-/// The example's files: people (with teams), on-call, the catalog proper, then alerting.
-fn example_files() -> [Source; 4] {
-    let files: [Source; 4] = tocsin::cli::example_sources()
+/// The example's files: people (with teams), on-call, the catalog proper, alerting, then
+/// severities.
+fn example_files() -> [Source; 5] {
+    let files: [Source; 5] = tocsin::cli::example_sources()
         .try_into()
-        .expect("four example files");
+        .expect("five example files");
     assert!(files[0].path.ends_with("people.yaml"));
     assert!(files[1].path.ends_with("oncall.yaml"));
     files
@@ -384,13 +385,13 @@ async fn apply_the_example_then_again() {
         };
         assert_eq!(
             plan.changes.len(),
-            4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4,
+            3 + 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4,
             "{b}"
         );
         assert_eq!(
             Kind::ALL.map(creates),
-            [4, 8, 7, 14, 2, 2, 5, 16, 3, 4],
-            "{b}: tiers, teams, domains, people, schedules, policies, functions, services, \
+            [3, 4, 8, 7, 14, 2, 2, 5, 16, 3, 4],
+            "{b}: severities, tiers, teams, domains, people, schedules, policies, functions, services, \
              playbooks, alert rules"
         );
         insta::assert_snapshot!("example_plan", plan.to_string());
@@ -507,7 +508,7 @@ async fn removing_a_record_from_the_files_deletes_it() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // shipping-api is a leaf (nothing depends on it), so it can go on its own.
-        let [people, oncall, catalog, _] = example_files();
+        let [people, oncall, catalog, _, _] = example_files();
         let catalog_yaml = catalog
             .text
             .lines()
@@ -537,7 +538,7 @@ async fn kinds_absent_from_the_files_are_left_alone() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // Only the people file: teams and people are managed, the catalog kinds are not.
-        let [people, _, _, _] = example_files();
+        let [people, _, _, _, _] = example_files();
         let loaded = load(vec![people], &current).unwrap();
         assert_eq!(
             loaded.managed,
@@ -611,7 +612,7 @@ async fn dry_run_writes_nothing() {
     for t in backends().await {
         let b = t.backend;
         let plan = apply(&t.db, at(), "test", &example(), true).await.unwrap();
-        assert_eq!(plan.changes.len(), 65, "{b}");
+        assert_eq!(plan.changes.len(), 68, "{b}");
         assert_eq!(store::load(&t.db).await.unwrap(), Catalog::default(), "{b}");
         assert!(
             audit::store::list(&t.db, 10, None)
@@ -828,4 +829,67 @@ fn alert_rule_unknown_keys_and_values() {
         rendered(&[("alerting.yaml", text)]),
         rendered(&[("alerting.yaml", severity)])
     ));
+}
+
+#[test]
+fn severity_level_mistakes() {
+    // A target of zero, an alert severity claimed by two levels, an unknown declare policy.
+    let text = "\
+severities:
+  - id: sev0
+    name: Sev 0
+    response_target_minutes: 0
+    alert_severities: [critical]
+  - id: sev1
+    name: Sev 1
+    alert_severities: [error, critical]
+    declare: {after_minutes: 15}
+  - id: sev2
+    name: Sev 2
+    declare: whenever
+";
+    let errors = errors_of(&[("severities.yaml", text)]);
+    let seen: Vec<(u64, u64, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.column, e.message.clone()))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "a parse error stops before the checks: {seen:?}"
+    );
+    assert_eq!(
+        seen,
+        [(
+            12,
+            14,
+            "unknown variant `whenever`, expected one of manually, immediately, after_minutes"
+                .to_string()
+        )]
+    );
+
+    let text = text.replace("    declare: whenever\n", "");
+    let errors = errors_of(&[("severities.yaml", &text)]);
+    let seen: Vec<(u64, u64, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.column, e.message.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                4,
+                30,
+                "expected 1 to 1440 minutes (in severities[0].response_target_minutes)".to_string()
+            ),
+            (
+                8,
+                31,
+                "alert severity critical is already covered by severity level sev0 \
+                 (in severities[1].alert_severities[1])"
+                    .to_string()
+            ),
+        ],
+        "{errors:?}"
+    );
 }

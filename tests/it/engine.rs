@@ -29,7 +29,11 @@ fn t(minutes: i64) -> i64 {
 /// A new checkout-api alert at `at`; its id.
 async fn trigger(db: &Db, service: &str, key: &str, at: i64) -> String {
     let mut tx = db.begin().await.unwrap();
-    let e = event(Action::Trigger, Some(key), "checkout errors");
+    // An error (response target 30 minutes) leaves the policy's own waits, at most 15
+    // minutes, as they are; `response_target_caps_waits_and_records_breaches` covers
+    // critical alerts, whose 5-minute target shortens them.
+    let mut e = event(Action::Trigger, Some(key), "checkout errors");
+    e.severity = Some(tocsin::alerts::Severity::Error);
     let out = store::ingest(&mut tx, None, service, &e, at).await.unwrap();
     tx.commit().await.unwrap();
     assert!(out.created);
@@ -400,6 +404,78 @@ async fn a_delivery_pass_sends_due_rows_and_retries_failures_later() {
             (stored.status.as_str(), stored.attempts),
             ("sent", 2),
             "{b}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn response_target_caps_waits_and_records_breaches() {
+    for tdb in backends().await {
+        let (db, b) = (&tdb.db, tdb.backend);
+        seed_example(db).await;
+        // Critical: Sev 0's 5-minute target. The policy gives Adam 10 minutes and Jacob 15;
+        // the target cuts every wait to 5.
+        let mut tx = db.begin().await.unwrap();
+        let e = event(Action::Trigger, Some("crit"), "checkout down");
+        let id = store::ingest(&mut tx, None, "checkout-api", &e, t(0))
+            .await
+            .unwrap()
+            .alert_id
+            .unwrap();
+        tx.commit().await.unwrap();
+        for m in [0, 5, 10] {
+            engine::tick(db, t(m), "x").await.unwrap();
+        }
+        assert_eq!(
+            pages(db, &id).await,
+            [p("foo-bar", 0, 0), p("adam", 1, 0), p("jacob", 2, 0)],
+            "{b}"
+        );
+        let breaches: Vec<String> = log_details(db, &id)
+            .await
+            .into_iter()
+            .filter(|d| d.contains("response target"))
+            .collect();
+        assert_eq!(
+            breaches,
+            ["response target of 5 minutes missed: not acknowledged in time"],
+            "{b}"
+        );
+
+        // Acknowledged in time: no breach. Acknowledged late, before a tick saw it: one.
+        let on_time = trigger(db, "checkout-api", "err-on-time", t(0)).await;
+        let late = trigger(db, "checkout-api", "err-late", t(0)).await;
+        let mut tx = db.begin().await.unwrap();
+        store::acknowledge(&mut tx, &on_time, "Foo Bar", t(29))
+            .await
+            .unwrap();
+        store::acknowledge(&mut tx, &late, "Foo Bar", t(31))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let late_log = log_details(db, &late).await;
+        assert!(
+            late_log
+                .iter()
+                .any(|d| d == "response target missed: answered 1 minutes late"),
+            "{b}: {late_log:?}"
+        );
+        assert!(
+            !log_details(db, &on_time)
+                .await
+                .iter()
+                .any(|d| d.contains("response target")),
+            "{b}"
+        );
+        engine::tick(db, t(40), "x").await.unwrap();
+        let late_log = log_details(db, &late).await;
+        assert_eq!(
+            late_log
+                .iter()
+                .filter(|d| d.contains("response target"))
+                .count(),
+            1,
+            "{b}: recorded once"
         );
     }
 }

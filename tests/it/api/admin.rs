@@ -234,7 +234,7 @@ async fn openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/openapi.json".into()),
     ];
     let kinds = new_records().into_iter().map(|(kind, _, _)| kind);
-    for kind in kinds.chain(["playbooks", "alert-rules"]) {
+    for kind in kinds.chain(["playbooks", "alert-rules", "severities"]) {
         for m in ["get", "post"] {
             expected.push((m, format!("/api/v1/{kind}")));
         }

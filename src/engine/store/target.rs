@@ -1,0 +1,72 @@
+//! Response-target SQL: an alert's deadline to be acknowledged (from its severity's level,
+//! set when it opens) and the breach recorded when the deadline passes unanswered, either by
+//! the engine's tick or by a late acknowledgement that beats the tick to it.
+
+use crate::db::{Db, StoreError, Tx};
+use crate::on_tx;
+
+/// Sets a new alert's response deadline from the severity level covering its severity; the
+/// target in minutes, or None when no level sets one.
+pub async fn set_response_due(
+    tx: &mut Tx,
+    alert_id: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    const SEVERITY: &str = "select severity from alerts where id = $1";
+    let row: Option<(Option<String>,)> = on_tx!(tx, |c| sqlx::query_as(SEVERITY)
+        .bind(alert_id)
+        .fetch_optional(c)
+        .await)?;
+    let Some(severity) = row.and_then(|(s,)| s) else {
+        return Ok(None);
+    };
+    let Some(minutes) = crate::severity::store::response_target_minutes(tx, &severity).await?
+    else {
+        return Ok(None);
+    };
+    const SQL: &str = "update alerts set response_due_at = $2 where id = $1";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(alert_id)
+        .bind(now.saturating_add(minutes.saturating_mul(60_000)))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(Some(minutes))
+}
+
+/// Records the breach of an alert answered (acknowledged or resolved) after its deadline, if
+/// the tick has not already; the deadline when it did.
+pub async fn breach_if_late(
+    tx: &mut Tx,
+    alert_id: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    const SQL: &str = "update alerts set breached_at = response_due_at where id = $1 \
+        and breached_at is null and response_due_at < $2 returning response_due_at";
+    let row: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(SQL)
+        .bind(alert_id)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?;
+    Ok(row.map(|(due,)| due))
+}
+
+/// Marks every triggered alert whose deadline has passed as breached, logging each; how many.
+pub async fn mark_breaches(db: &Db, now: i64) -> Result<usize, StoreError> {
+    const SQL: &str = "update alerts set breached_at = response_due_at \
+        where status = 'triggered' and breached_at is null and response_due_at <= $1 \
+        returning id, response_due_at, created_at";
+    let mut tx = db.begin().await?;
+    let rows: Vec<(String, i64, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(SQL)
+        .bind(now)
+        .fetch_all(c)
+        .await)?;
+    for (id, due, created) in &rows {
+        let minutes = (due - created) / 60_000;
+        let detail =
+            format!("response target of {minutes} minutes missed: not acknowledged in time");
+        super::log(&mut tx, id, *due, "breach", &detail).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
