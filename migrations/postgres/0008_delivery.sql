@@ -40,6 +40,9 @@ create table server_secrets (
     name text primary key,
     value text not null
 );
+
+-- Severity levels (config as code), most severe first by position.
+create table severities (
     id text primary key,
     position bigint not null,
     name text not null,

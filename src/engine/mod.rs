@@ -308,10 +308,16 @@ pub async fn run_with(
             () = wake.notified() => {}
         }
         match tick(&db, clock.now_ms(), &owner).await {
-            Ok(r) if r.pages > 0 || r.finished > 0 || r.failed > 0 => {
-                tracing::info!(?r, "engine tick")
+            Ok(r) => {
+                if r.pages > 0 || r.finished > 0 || r.failed > 0 {
+                    tracing::info!(?r, "engine tick");
+                }
+                // A full batch means more is due: go again at once rather than in a second,
+                // so a storm's backlog drains at database speed.
+                if r.claimed >= BATCH as usize {
+                    wake.notify_one();
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "engine tick failed"),
         }
         let now = clock.now_ms();

@@ -17,9 +17,11 @@ use crate::db::{Db, StoreError};
 
 use super::store;
 
-/// How long a claimed row stays with its owner before another may take it. Longer than any
-/// sender's own timeout, so a slow but live delivery is never doubled.
-pub const LEASE_MS: i64 = 120_000;
+/// How long a claimed row stays with its owner before another may take it: three times the
+/// sender's own timeout (a batch is sent concurrently, so it takes about one), so a slow but
+/// live delivery is never doubled, and short enough that a dead owner's pages go out from
+/// another instance within 30 seconds.
+pub const LEASE_MS: i64 = 30_000;
 
 /// The first retry waits this long; each further one doubles it, up to [`MAX_BACKOFF_MS`].
 pub const FIRST_BACKOFF_MS: i64 = 10_000;
@@ -174,42 +176,73 @@ pub async fn deliver_due(
         claimed: rows.len(),
         ..DeliveryReport::default()
     };
-    for row in &rows {
-        let alerts = store::message_alerts(db, row).await?;
-        if store::triggered_among(db, &alerts).await? == 0 {
-            let why = "not sent: acknowledged or resolved before it was due";
-            store::outbox_cancelled(db, row.id, owner, why).await?;
-            report.cancelled += 1;
-            continue;
-        }
-        let started = clock.now_ms();
-        let outcome = deliverer.deliver(row).await;
-        let now = clock.now_ms();
-        let attempt = Attempt {
-            outbox_id: row.id,
-            at: now,
-            ok: outcome.is_ok(),
-            error: outcome.as_ref().err().map(|e| e.message.clone()),
-            duration_ms: now.saturating_sub(started),
-        };
-        store::record_attempt(db, &attempt).await?;
-        match outcome {
-            Ok(()) => {
-                mark_sent(db, row, owner, now).await?;
-                metrics::counter!("tocsin_notifications_sent_total", "channel" => row.channel.clone()).increment(1);
-                report.sent += 1;
-            }
-            Err(e) => {
-                tracing::warn!(id = row.id, key = %row.idempotency_key, error = %e, "delivery failed");
-                metrics::counter!("tocsin_notification_attempts_failed_total", "channel" => row.channel.clone()).increment(1);
-                match mark_failed(db, row, owner, now, &e).await? {
-                    AfterFailure::RetryAt(_) => report.retrying += 1,
-                    AfterFailure::GaveUp => report.gave_up += 1,
-                }
-            }
+    // The claimed rows go out together: a batch then takes about one send timeout, not one
+    // per row, which keeps it well inside the lease (see LEASE_MS).
+    let sends: Vec<_> = rows
+        .iter()
+        .map(|row| deliver_one(db, deliverer, clock, owner, row))
+        .collect();
+    let outcomes = futures_util::future::join_all(sends).await;
+    for outcome in outcomes {
+        match outcome? {
+            Outcome::Sent => report.sent += 1,
+            Outcome::Cancelled => report.cancelled += 1,
+            Outcome::Retrying => report.retrying += 1,
+            Outcome::GaveUp => report.gave_up += 1,
         }
     }
     Ok(report)
+}
+
+enum Outcome {
+    Sent,
+    Cancelled,
+    Retrying,
+    GaveUp,
+}
+
+/// One claimed row: withdrawn when moot, else sent, its attempt and outcome recorded.
+async fn deliver_one(
+    db: &Db,
+    deliverer: &dyn Deliver,
+    clock: &dyn Clock,
+    owner: &str,
+    row: &OutboxRow,
+) -> Result<Outcome, StoreError> {
+    let alerts = store::message_alerts(db, row).await?;
+    if store::triggered_among(db, &alerts).await? == 0 {
+        let why = "not sent: acknowledged or resolved before it was due";
+        store::outbox_cancelled(db, row.id, owner, why).await?;
+        return Ok(Outcome::Cancelled);
+    }
+    let started = clock.now_ms();
+    let outcome = deliverer.deliver(row).await;
+    let now = clock.now_ms();
+    let attempt = Attempt {
+        outbox_id: row.id,
+        at: now,
+        ok: outcome.is_ok(),
+        error: outcome.as_ref().err().map(|e| e.message.clone()),
+        duration_ms: now.saturating_sub(started),
+    };
+    store::record_attempt(db, &attempt).await?;
+    let channel = row.channel.clone();
+    match outcome {
+        Ok(()) => {
+            mark_sent(db, row, owner, now).await?;
+            metrics::counter!("tocsin_notifications_sent_total", "channel" => channel).increment(1);
+            Ok(Outcome::Sent)
+        }
+        Err(e) => {
+            tracing::warn!(id = row.id, key = %row.idempotency_key, error = %e, "delivery failed");
+            metrics::counter!("tocsin_notification_attempts_failed_total", "channel" => channel)
+                .increment(1);
+            Ok(match mark_failed(db, row, owner, now, &e).await? {
+                AfterFailure::RetryAt(_) => Outcome::Retrying,
+                AfterFailure::GaveUp => Outcome::GaveUp,
+            })
+        }
+    }
 }
 
 #[cfg(test)]

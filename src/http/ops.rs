@@ -31,6 +31,20 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
+    // Outbox states are read at scrape time, so every instance reports the shared truth
+    // (a failed page shows here however long ago, and wherever, it failed).
+    match crate::engine::store::outbox_counts(&s.db).await {
+        Ok(counts) => {
+            for status in ["pending", "sent", "failed", "cancelled"] {
+                let n = counts
+                    .iter()
+                    .find(|(st, _)| st == status)
+                    .map_or(0, |c| c.1);
+                metrics::gauge!("tocsin_outbox_messages", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading outbox counts for /metrics"),
+    }
     match &s.metrics {
         Some(h) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

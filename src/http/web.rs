@@ -189,6 +189,16 @@ struct Home {
     /// The newest triggered alerts, and whether there are more than shown.
     alerts: Vec<crate::alerts::web::AlertRow>,
     more_alerts: bool,
+    /// Pages Tocsin gave up sending: someone was not reached and must be told another way.
+    failed_pages: Vec<FailedPage>,
+}
+
+/// A page that could not be delivered, for the dashboard.
+struct FailedPage {
+    alert_id: String,
+    person: String,
+    channel: String,
+    error: String,
 }
 
 async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, PageError> {
@@ -197,6 +207,19 @@ async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, Pa
     let (alerts, more_alerts) = crate::alerts::web::unacknowledged(&s.db, &c)
         .await
         .or_page(&p, "home")?;
+    let failed_pages = crate::engine::store::failed_messages(&s.db, 5)
+        .await
+        .or_page(&p, "home")?
+        .into_iter()
+        .map(|o| FailedPage {
+            person: c
+                .person(&o.person_id)
+                .map_or_else(|| o.person_id.clone(), |x| x.name.clone()),
+            alert_id: o.alert_id,
+            channel: o.channel,
+            error: o.last_error.unwrap_or_default(),
+        })
+        .collect();
     let tiers = c
         .tiers
         .iter()
@@ -235,6 +258,7 @@ async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, Pa
         oncall,
         alerts,
         more_alerts,
+        failed_pages,
     })
 }
 
