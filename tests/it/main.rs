@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod calendar;
 mod config;
+mod crash;
 mod engine;
 mod notify;
 mod oncall;
