@@ -69,7 +69,10 @@ impl Site {
     /// None (with the harness's notice) without `TOCSIN_TEST_POSTGRES_URL`.
     pub fn postgres(rt: &tokio::runtime::Runtime) -> Option<Self> {
         let pg = rt.block_on(crate::support::postgres())?;
-        let schema = pg.pg_schema().expect("a postgres test db has a schema").to_string();
+        let schema = pg
+            .pg_schema()
+            .expect("a postgres test db has a schema")
+            .to_string();
         let server = std::env::var("TOCSIN_TEST_POSTGRES_URL").expect("checked by postgres()");
         let sep = if server.contains('?') { '&' } else { '?' };
         // The processes see only the test's schema, as the harness's own pool does.
@@ -282,7 +285,11 @@ fn crash_cycles(site: &Site, rt: &tokio::runtime::Runtime) {
         .into_iter()
         .flat_map(|h| h.join().expect("sender"))
         .collect();
-    assert!(acked.len() >= 50, "{b}: only {} alerts accepted", acked.len());
+    assert!(
+        acked.len() >= 50,
+        "{b}: only {} alerts accepted",
+        acked.len()
+    );
 
     rt.block_on(async {
         let db = site.db().await;
@@ -304,7 +311,10 @@ fn crash_cycles(site: &Site, rt: &tokio::runtime::Runtime) {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         };
-        assert!(pending.is_empty(), "{b}: level 0 never paged for {pending:?}");
+        assert!(
+            pending.is_empty(),
+            "{b}: level 0 never paged for {pending:?}"
+        );
 
         let mut per_key: BTreeMap<&str, Vec<&Alert>> = BTreeMap::new();
         for a in alerts.values() {
@@ -314,7 +324,10 @@ fn crash_cycles(site: &Site, rt: &tokio::runtime::Runtime) {
             .iter()
             .filter(|k| !per_key.contains_key(k.as_str()))
             .collect();
-        assert!(missing.is_empty(), "{b}: acknowledged but lost: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{b}: acknowledged but lost: {missing:?}"
+        );
         let doubled: Vec<_> = per_key.iter().filter(|(_, v)| v.len() > 1).collect();
         assert!(doubled.is_empty(), "{b}: stored twice: {doubled:?}");
         for (id, a) in &alerts {
