@@ -1,5 +1,6 @@
 //! What every ingestion target asserts of a parse that succeeded, beyond "no panic": the
-//! parsers' documented contract (summary capped, links only http(s), batches bounded).
+//! parsers' documented contract (summary capped, links only http(s), batches bounded, no NUL
+//! in text the store writes).
 //! Included by each target with `include!`, since fuzz targets are separate binaries.
 
 use tocsin::alerts::AlertEvent;
@@ -14,6 +15,15 @@ fn check_events(events: &[AlertEvent]) {
 }
 
 fn check_event(e: &AlertEvent) {
+    // PostgreSQL text cannot hold NUL: a NUL that gets this far would be a 500 in the store.
+    let texts = [&e.summary, &e.source]
+        .into_iter()
+        .chain(e.dedup_key.as_ref())
+        .chain(e.labels.iter().flat_map(|(k, v)| [k, v]))
+        .chain(e.annotations.iter().flat_map(|(k, v)| [k, v]));
+    for t in texts {
+        assert!(!t.contains('\0'), "NUL in {t:?}");
+    }
     assert!(e.summary.chars().count() <= MAX_SUMMARY_CHARS, "summary too long");
     for link in &e.links {
         assert!(is_web_url(&link.href), "link {:?} is not http(s)", link.href);

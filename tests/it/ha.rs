@@ -144,7 +144,10 @@ async fn two_owners_step_each_escalation_once_and_deliver_each_row_once() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     for id in &ids {
         let rows = engine_store::outbox_for_alert(db, id).await.unwrap();
-        assert!(rows.iter().all(|r| r.status == "sent" && r.attempts == 1), "{rows:?}");
+        assert!(
+            rows.iter().all(|r| r.status == "sent" && r.attempts == 1),
+            "{rows:?}"
+        );
     }
 }
 

@@ -11,6 +11,7 @@ mod calendar;
 mod config;
 mod crash;
 mod engine;
+mod fuzz_corpus;
 mod ha;
 mod notify;
 mod oncall;
