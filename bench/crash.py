@@ -197,12 +197,16 @@ class Server:
             self.proc.wait()
 
 
-def sender(idx, port, key, stop, acked, stats, lock):
+def sender(idx, port, key, stop, acked, stats, lock, interval):
     """Posts alerts with unique dedup keys; retries the same key until a 2xx, as a real
-    sender would, so a request committed just before a kill is retried into a dedup."""
+    sender would, so a request committed just before a kill is retried into a dedup. Starts
+    a new alert every `interval` seconds at most (0: as fast as the server answers)."""
     n = 0
     url = f"http://127.0.0.1:{port}/ingest/generic"
+    next_at = time.monotonic()
     while not stop.is_set():
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.monotonic()))
         dedup = f"s{idx}-{n}"
         body = json.dumps({"summary": f"crash test {dedup}", "dedup_key": dedup}).encode()
         while not stop.is_set():
@@ -237,9 +241,13 @@ def main():
     ap.add_argument("--postgres", help="server URL; a fresh database is created on it")
     ap.add_argument("--senders", type=int, default=20)
     ap.add_argument("--cycles", type=int, default=50)
+    # The engine steps at most 100 escalations a second (engine::BATCH per 1 s tick) and
+    # each alert takes two steps here; faster ingestion builds a backlog the drain must wait
+    # out. 0 = unthrottled.
+    ap.add_argument("--rate", type=float, default=30, help="alerts/s over all senders")
     ap.add_argument("--max-up", type=float, default=1.5, help="longest life before a kill, s")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--drain-timeout", type=float, default=300)
+    ap.add_argument("--drain-timeout", type=float, default=600)
     ap.add_argument("--keep", action="store_true", help="keep the work dir and database")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
@@ -275,7 +283,9 @@ def main():
     server = Server(args.bin, db.url, port, log)
     stop, lock = threading.Event(), threading.Lock()
     acked, stats = set(), {"http_errors": {}, "conn_errors": 0}
-    threads = [threading.Thread(target=sender, args=(i, port, key, stop, acked, stats, lock))
+    interval = args.senders / args.rate if args.rate > 0 else 0.0
+    threads = [threading.Thread(target=sender,
+                                args=(i, port, key, stop, acked, stats, lock, interval))
                for i in range(args.senders)]
     ready_times, early_kills = [], 0
     t_start = time.monotonic()
@@ -315,6 +325,7 @@ def main():
         if pending == 0:
             break
         time.sleep(1)
+    drain_s = time.monotonic() - t_start - run_s
     server.kill()
     time.sleep(0.5)  # let in-flight receiver threads finish recording
 
@@ -338,7 +349,8 @@ def main():
     active = int(db.query("select count(*) from escalations where state = 'active'")[0][0])
 
     print(f"\nrun: {run_s:.0f} s, {args.cycles} kill/restart cycles ({early_kills} during "
-          f"start-up), {args.senders} senders, seed {seed}")
+          f"start-up), {args.senders} senders at {args.rate or 'unlimited'} alerts/s, "
+          f"seed {seed}; drain {drain_s:.0f} s")
     print(f"sender connection errors (server down): {stats['conn_errors']}, "
           f"HTTP errors: {stats['http_errors'] or 0}")
     check("alerts acknowledged (2xx)", len(acked), len(acked) > 0)
