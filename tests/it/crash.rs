@@ -348,6 +348,9 @@ fn crash_cycles(site: &Site, rt: &tokio::runtime::Runtime) {
             alerts.len() * 2,
             ready.lock().unwrap()
         );
+        if b == "sqlite" {
+            db.close().await;
+        }
     });
     drop(proc);
     if b == "sqlite" {
@@ -356,16 +359,32 @@ fn crash_cycles(site: &Site, rt: &tokio::runtime::Runtime) {
 }
 
 /// `PRAGMA integrity_check` through the `sqlite3` shell (an independent reader), when
-/// installed.
+/// installed. Retried briefly: the test's own pool may still be closing its connections.
 fn integrity_check(site: &Site) {
     let path = site.url.trim_start_matches("sqlite://");
-    match std::process::Command::new("sqlite3")
-        .args([path, "pragma integrity_check"])
-        .output()
-    {
-        Ok(out) => assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok"),
-        Err(_) => eprintln!("notice: sqlite3 not installed; integrity check skipped"),
+    let mut last = String::new();
+    for _ in 0..20 {
+        match std::process::Command::new("sqlite3")
+            .args([path, "pragma integrity_check"])
+            .output()
+        {
+            Ok(out) if String::from_utf8_lossy(&out.stdout).trim() == "ok" => return,
+            Ok(out) => {
+                last = format!(
+                    "{} {}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Err(_) => {
+                eprintln!("notice: sqlite3 not installed; integrity check skipped");
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
     }
+    panic!("integrity_check: {last}");
 }
 
 #[test]
