@@ -13,6 +13,17 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     pub session_hours: i64,
     pub log_format: LogFormat,
+    /// Tocsin's address as people reach it, for links in notifications
+    /// (default: `http://` + `listen`).
+    pub base_url: String,
+    /// Where email goes out (`smtp://host:25`, `smtps://user:pass@host:465`); empty: no email.
+    pub smtp_url: String,
+    /// The sender of notification emails.
+    pub email_from: String,
+    /// Refuse notification URLs that resolve to private (RFC 1918, unique-local) or loopback
+    /// addresses. Off by default: a self-hosted Mattermost on the LAN is the common case.
+    /// Link-local and unspecified addresses (cloud metadata) are always refused.
+    pub block_private_targets: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -31,11 +42,24 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             session_hours: 12,
             log_format: LogFormat::Text,
+            base_url: String::new(),
+            smtp_url: String::new(),
+            email_from: "Tocsin <tocsin@localhost>".into(),
+            block_private_targets: false,
         }
     }
 }
 
 impl Settings {
+    /// The public base URL: the configured one, else derived from the listen address.
+    pub fn public_url(&self) -> String {
+        if self.base_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.base_url.trim_end_matches('/').to_string()
+        }
+    }
+
     /// Reads a TOML settings file; errors name the file, line and column.
     pub fn from_file(path: &str) -> Result<Self, String> {
         let text =

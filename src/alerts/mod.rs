@@ -10,6 +10,7 @@ pub mod integration;
 pub mod integrations;
 pub mod lifecycle;
 pub mod store;
+pub mod web;
 
 use std::collections::BTreeMap;
 

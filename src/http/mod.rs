@@ -52,6 +52,11 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Option<PrometheusHandle>,
     pub snapshots: Arc<SnapshotCache>,
+    /// Poked after an alert is created so the engine pages at once instead of at its next
+    /// one-second tick.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The key of one-click acknowledge links, read from the database once.
+    ack_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
@@ -69,7 +74,21 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::new(5, 5 * 60 * 1000)),
             metrics,
             snapshots: Arc::new(SnapshotCache::default()),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            ack_key: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// The key that signs one-click acknowledge links (shared by every instance).
+    pub async fn ack_secret(&self) -> Result<Vec<u8>, StoreError> {
+        self.ack_key
+            .get_or_try_init(|| async {
+                crate::notify::store::server_secret(&self.db, "ack")
+                    .await
+                    .map(String::into_bytes)
+            })
+            .await
+            .cloned()
     }
 
     /// The current catalog snapshot (cached; one version query when nothing changed).
@@ -97,6 +116,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::escalation::web::router())
         .merge(crate::alerts::api::router())
         .merge(crate::alerts::ingest::router())
+        .merge(crate::notify::ack::router())
+        .merge(crate::alerts::web::router())
+        .merge(crate::notify::api::router())
+        .merge(crate::notify::web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

@@ -125,7 +125,7 @@ pub fn compose(
 
 /// The alert's own runbook wins (it is specific to the rule that fired); otherwise the
 /// service's first link titled like a runbook or playbook.
-fn playbook(alert: &Alert, service: Option<&Service>) -> Option<MessageLink> {
+pub fn playbook(alert: &Alert, service: Option<&Service>) -> Option<MessageLink> {
     if let Some(url) = alert
         .annotations
         .get("runbook_url")
