@@ -1,7 +1,7 @@
-//! What every ingestion target asserts of a parse that succeeded, beyond "no panic": the
-//! parsers' documented contract (summary capped, links only http(s), batches bounded, no NUL
-//! in text the store writes).
-//! Included by each target with `include!`, since fuzz targets are separate binaries.
+// What every ingestion target asserts of a parse that succeeded, beyond "no panic": the
+// parsers' documented contract (summary capped, links only http(s), batches bounded, no NUL
+// in text the store writes).
+// Included by each target with `include!`, since fuzz targets are separate binaries.
 
 use tocsin::alerts::AlertEvent;
 use tocsin::alerts::integrations::{MAX_ALERTS, MAX_SUMMARY_CHARS, is_web_url};

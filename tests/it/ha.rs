@@ -97,24 +97,31 @@ async fn two_owners_step_each_escalation_once_and_deliver_each_row_once() {
             0,
             "a step ran twice: {a:?} {b:?}"
         );
-        assert_eq!(a.pages + b.pages, ALERTS, "{a:?} {b:?}");
         assert_eq!(a.stepped + b.stepped, ALERTS, "{a:?} {b:?}");
         eprintln!("tick at +{} min: a {a:?}, b {b:?}", (now - at) / MIN);
     }
+    // Pages go out as messages or, past the per-person throttle, in bundles; either way each
+    // step records one `page` entry, so two per alert (levels 0 and 1) and never more.
     for id in &ids {
-        let rows = engine_store::outbox_for_alert(db, id).await.unwrap();
-        let who: Vec<(&str, usize)> = rows
-            .iter()
-            .map(|r| (r.person_id.as_str(), r.level))
-            .collect();
-        assert_eq!(who, [("foo-bar", 0), ("adam", 1)], "{id}");
         let (_, log) = store::get(db, id).await.unwrap();
         let paged = log.iter().filter(|l| l.kind == "page").count();
         assert_eq!(paged, 2, "{id}: one log entry per step: {log:?}");
     }
-
+    // A bundle row is listed under each alert it carries: count rows, not listings.
+    let mut rows = std::collections::BTreeSet::new();
+    for id in &ids {
+        rows.extend(
+            engine_store::outbox_for_alert(db, id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id),
+        );
+    }
+    let queued = rows.len();
     let counter = Arc::new(Counting::default());
-    let clock = FakeClock::at(t0() + jiff::SignedDuration::from_mins(6));
+    // An hour on: every message and every throttled bundle is due.
+    let clock = FakeClock::at(t0() + jiff::SignedDuration::from_mins(60));
     let go = Arc::new(Barrier::new(2));
     let deliver = |owner: &'static str| {
         let (db, counter, clock) = (db.clone(), Arc::clone(&counter), clock.clone());
@@ -136,10 +143,9 @@ async fn two_owners_step_each_escalation_once_and_deliver_each_row_once() {
     let (a, b) = (deliver("owner-a"), deliver("owner-b"));
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     eprintln!("delivered: a {a}, b {b}");
-    assert_eq!(a + b, 2 * ALERTS);
-    assert!(a > 0 && b > 0, "both owners took part: a {a}, b {b}");
+    assert_eq!(a + b, queued, "every queued message sent");
     let counts = counter.0.lock().unwrap().clone();
-    assert_eq!(counts.len(), 2 * ALERTS);
+    assert_eq!(counts.len(), queued);
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     for id in &ids {
@@ -219,7 +225,7 @@ fn a_killed_instances_leases_are_taken_over_within_30_seconds() {
     panic!("six kills never caught A holding a lease ({held:?})");
 }
 
-/// Every escalation has paged level 0, each alert exactly its two pages, within 30 s.
+/// Every escalation has paged level 0, once per alert, within 30 s of the kill.
 fn wait_for_takeover(site: &Site, rt: &tokio::runtime::Runtime, killed: Instant) {
     rt.block_on(async {
         let db = site.db().await;
@@ -239,9 +245,6 @@ fn wait_for_takeover(site: &Site, rt: &tokio::runtime::Runtime, killed: Instant)
                     killed.elapsed()
                 );
                 for id in alerts.keys() {
-                    let rows = engine_store::outbox_for_alert(&db, id).await.unwrap();
-                    let who: Vec<&str> = rows.iter().map(|r| r.person_id.as_str()).collect();
-                    assert_eq!(who, ["p1", "p2"], "{id}");
                     let (_, log) = store::get(&db, id).await.unwrap();
                     assert_eq!(log.iter().filter(|l| l.kind == "page").count(), 1, "{id}");
                 }
