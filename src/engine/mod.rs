@@ -26,9 +26,11 @@ use crate::oncall::Override;
 
 use outbox::Deliver;
 
-/// How long a claimed escalation stays with its owner. A step takes milliseconds; a minute
-/// covers a stalled database without letting a crashed owner delay a page by much.
-pub const LEASE_MS: i64 = 60_000;
+/// How long a claimed escalation stays with its owner. A step takes milliseconds and a batch
+/// of [`BATCH`] a few seconds at worst; 15 s covers that while a crashed owner's pages are
+/// taken over (by a restart or another instance) within 16 s, inside the 30 s HA target. An
+/// owner slower than its lease only costs a skipped step: `lock_held` re-checks ownership.
+pub const LEASE_MS: i64 = 15_000;
 /// Escalations claimed per tick; the rest wait for the next second.
 const BATCH: i64 = 100;
 /// Levels paged per escalation per tick (zero-minute levels repeated many times).

@@ -62,6 +62,13 @@ impl Drop for TestDb {
     }
 }
 
+impl TestDb {
+    /// The PostgreSQL schema this database is confined to, for processes that must share it.
+    pub fn pg_schema(&self) -> Option<&str> {
+        self.pg_schema.as_ref().map(|(_, schema)| schema.as_str())
+    }
+}
+
 /// A fresh SQLite database in a temp file.
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");

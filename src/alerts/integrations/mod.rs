@@ -31,7 +31,15 @@ pub const MAX_ALERTS: usize = 1000;
 pub const MAX_SUMMARY_CHARS: usize = 1024;
 
 /// Deserialise a JSON body, turning serde's error into a problem a sender can act on.
+/// Refuses a `\u0000` escape anywhere: PostgreSQL text cannot hold NUL, so such a body
+/// would fail in the store (a 500) on one backend and be stored on the other. Found by the
+/// fuzz corpus replay (`tests/it/fuzz_corpus.rs`).
 pub(crate) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ParseError> {
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(ParseError::one(
+            "invalid JSON body: text may not contain NUL characters (\\u0000)",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| ParseError::one(format!("invalid JSON body: {e}")))
 }
 
