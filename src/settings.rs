@@ -13,6 +13,10 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     pub session_hours: i64,
     pub log_format: LogFormat,
+    /// Events one integration may send per minute, sustained; 0 turns the limit off.
+    pub ingest_events_per_minute: u32,
+    /// Events an idle integration may send at once.
+    pub ingest_burst: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -31,6 +35,8 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             session_hours: 12,
             log_format: LogFormat::Text,
+            ingest_events_per_minute: crate::alerts::limit::RateLimit::default().events_per_minute,
+            ingest_burst: crate::alerts::limit::RateLimit::default().burst,
         }
     }
 }

@@ -5,10 +5,12 @@
 //! filled in by the caller.
 
 pub mod api;
+pub mod batch;
 pub mod ingest;
 pub mod integration;
 pub mod integrations;
 pub mod lifecycle;
+pub mod limit;
 pub mod store;
 
 use std::collections::BTreeMap;

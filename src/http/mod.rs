@@ -31,6 +31,8 @@ pub struct HttpSettings {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
     pub session_hours: i64,
+    /// Per-integration ingestion rate limit.
+    pub ingest_limit: crate::alerts::limit::RateLimit,
 }
 
 impl Default for HttpSettings {
@@ -39,6 +41,7 @@ impl Default for HttpSettings {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             session_hours: 12,
+            ingest_limit: crate::alerts::limit::RateLimit::default(),
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Option<PrometheusHandle>,
     pub snapshots: Arc<SnapshotCache>,
+    /// The ingestion rate limiter and group-commit writers (`alerts::batch`).
+    pub ingest: Arc<crate::alerts::batch::Ingest>,
 }
 
 impl AppState {
@@ -61,6 +66,14 @@ impl AppState {
         settings: HttpSettings,
         metrics: Option<PrometheusHandle>,
     ) -> Self {
+        let snapshots = Arc::new(SnapshotCache::default());
+        // Needs a tokio runtime: the writers are spawned here, one set per state.
+        let ingest = Arc::new(crate::alerts::batch::Ingest::start(
+            db.clone(),
+            snapshots.clone(),
+            clock.clone(),
+            settings.ingest_limit,
+        ));
         Self {
             db,
             clock,
@@ -68,7 +81,8 @@ impl AppState {
             // Five failures per username and address in five minutes, then a pause.
             limiter: Arc::new(LoginLimiter::new(5, 5 * 60 * 1000)),
             metrics,
-            snapshots: Arc::new(SnapshotCache::default()),
+            snapshots,
+            ingest,
         }
     }
 
