@@ -22,6 +22,7 @@
 //! connections have drained) and the queue is empty; [`Ingest::take_finished`] lets
 //! `tocsin serve` wait for that before closing the database.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,6 +81,25 @@ pub struct Ingest {
     queue: mpsc::Sender<Job>,
     limiter: Limiter,
     finished: Mutex<Option<JoinHandle<()>>>,
+    counts: Arc<Counts>,
+}
+
+/// What the writers did since start (tests and benchmarks read it; `/metrics` has the same).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    /// Transactions of batches (a retried batch's one-by-one transactions not included).
+    pub batches: u64,
+    /// Requests answered from those batches or their retries.
+    pub requests: u64,
+    /// Batches whose transaction failed and whose requests were retried one by one.
+    pub retried: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    batches: AtomicU64,
+    requests: AtomicU64,
+    retried: AtomicU64,
 }
 
 impl std::fmt::Debug for Job {
@@ -103,12 +123,14 @@ impl Ingest {
     ) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_JOBS);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let counts = Arc::new(Counts::default());
         let tasks: Vec<_> = (0..writers(db.backend()))
             .map(|_| {
                 let writer = Writer {
                     db: db.clone(),
                     snapshots: snapshots.clone(),
                     clock: clock.clone(),
+                    counts: counts.clone(),
                 };
                 tokio::spawn(writer.run(rx.clone()))
             })
@@ -122,6 +144,15 @@ impl Ingest {
             queue,
             limiter: Limiter::new(limit),
             finished: Mutex::new(Some(finished)),
+            counts,
+        }
+    }
+
+    pub fn stats(&self) -> BatchStats {
+        BatchStats {
+            batches: self.counts.batches.load(Ordering::Relaxed),
+            requests: self.counts.requests.load(Ordering::Relaxed),
+            retried: self.counts.retried.load(Ordering::Relaxed),
         }
     }
 
@@ -168,6 +199,7 @@ struct Writer {
     db: Db,
     snapshots: Arc<SnapshotCache>,
     clock: SharedClock,
+    counts: Arc<Counts>,
 }
 
 impl Writer {
@@ -202,6 +234,10 @@ impl Writer {
         let events: usize = jobs.iter().map(|j| j.events.len()).sum();
         metrics::histogram!("tocsin_ingest_batch_events").record(events as f64);
         let now = self.clock.now_ms();
+        self.counts.batches.fetch_add(1, Ordering::Relaxed);
+        self.counts
+            .requests
+            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
         match self.apply(&jobs, now).await {
             Ok(outcomes) => {
                 metrics::counter!("tocsin_alert_events_total").increment(events as u64);
@@ -215,6 +251,7 @@ impl Writer {
             Err(e) => {
                 tracing::warn!(error = %e, requests = jobs.len(), "ingest batch failed; retrying its requests one by one");
                 metrics::counter!("tocsin_ingest_batch_retries_total").increment(1);
+                self.counts.retried.fetch_add(1, Ordering::Relaxed);
                 for job in jobs {
                     let result = self.apply(std::slice::from_ref(&job), now).await;
                     if result.is_ok() {
