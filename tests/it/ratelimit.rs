@@ -208,3 +208,59 @@ async fn the_default_limit_is_generous_and_the_settings_file_sets_it() {
         assert_eq!(post(&app, "/ingest/generic", &key, &event).await.0, 200);
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_ingestion_keys_limits_and_bodies() {
+    let t = crate::support::sqlite().await;
+    let app = TestApp::new(t.db.clone());
+    let (status, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["integration_key"]["scheme"], "bearer");
+    assert_eq!(schemes["integration_key_basic"]["scheme"], "basic");
+    let paths = &doc["paths"];
+    for path in [
+        "/ingest/alertmanager",
+        "/ingest/grafana",
+        "/ingest/generic",
+        "/api/v2/alerts",
+        "/v2/enqueue",
+    ] {
+        let op = &paths[path]["post"];
+        assert!(
+            op["requestBody"]["content"]["application/json"]["schema"].is_object(),
+            "{path} has a body schema: {op}"
+        );
+        assert!(
+            op["responses"]["429"]["headers"]["Retry-After"].is_object(),
+            "{path} documents 429 with Retry-After"
+        );
+        assert!(op["responses"]["413"].is_object(), "{path} documents 413");
+    }
+    assert_eq!(
+        paths["/ingest/alertmanager"]["post"]["security"][0]["integration_key"],
+        json!([])
+    );
+    let pd = &paths["/v2/enqueue"]["post"];
+    assert!(pd["responses"]["202"].is_object());
+    let body = &pd["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["required"], json!(["routing_key", "event_action"]));
+    assert_eq!(
+        pd["responses"]["429"]["content"]["application/json"]["schema"]["required"],
+        json!(["status", "message", "errors"])
+    );
+    let generic =
+        &paths["/ingest/generic"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(generic["properties"]["summary"]["type"], "string");
+    assert!(
+        generic["properties"]["details"]["type"].is_array(),
+        "{generic}"
+    );
+    let webhook = &paths["/ingest/alertmanager"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(webhook["properties"]["version"]["enum"], json!(["4"]));
+    assert_eq!(
+        webhook["properties"]["alerts"]["items"]["required"],
+        json!(["labels"])
+    );
+}
