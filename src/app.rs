@@ -37,6 +37,7 @@ pub fn state(
             events_per_minute: settings.ingest_events_per_minute,
             burst: settings.ingest_burst,
         },
+        ingest_writers: settings.ingest_writers,
     };
     AppState::new(db, clock, http, metrics)
 }

@@ -17,6 +17,8 @@ pub struct Settings {
     pub ingest_events_per_minute: u32,
     /// Events an idle integration may send at once.
     pub ingest_burst: u32,
+    /// Ingestion writer tasks (group commit); 0 = the backend's default (1 SQLite, 2 PostgreSQL).
+    pub ingest_writers: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -37,6 +39,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             ingest_events_per_minute: crate::alerts::limit::RateLimit::default().events_per_minute,
             ingest_burst: crate::alerts::limit::RateLimit::default().burst,
+            ingest_writers: 0,
         }
     }
 }

@@ -50,7 +50,7 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(5);
 /// the busy timeout. On PostgreSQL, transactions commit in parallel and the server groups
 /// their WAL flushes, so two writers overlap one batch's commit with the next batch's work;
 /// more than two lost throughput on this two-core machine (measured, `BENCHMARKS.md`).
-fn writers(backend: Backend) -> usize {
+fn default_writers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
         Backend::Postgres => 2,
@@ -114,17 +114,23 @@ impl std::fmt::Debug for Job {
 }
 
 impl Ingest {
-    /// Starts the writers for `db` (on the current tokio runtime).
+    /// Starts `writers` writer tasks for `db` (0: the backend's default) on the current
+    /// tokio runtime.
     pub fn start(
         db: Db,
         snapshots: Arc<SnapshotCache>,
         clock: SharedClock,
         limit: RateLimit,
+        writers: usize,
     ) -> Self {
+        let writers = match writers {
+            0 => default_writers(db.backend()),
+            n => n,
+        };
         let (queue, rx) = mpsc::channel(QUEUE_JOBS);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let counts = Arc::new(Counts::default());
-        let tasks: Vec<_> = (0..writers(db.backend()))
+        let tasks: Vec<_> = (0..writers)
             .map(|_| {
                 let writer = Writer {
                     db: db.clone(),

@@ -33,6 +33,8 @@ pub struct HttpSettings {
     pub session_hours: i64,
     /// Per-integration ingestion rate limit.
     pub ingest_limit: crate::alerts::limit::RateLimit,
+    /// Ingestion writer tasks; 0 picks the backend's default (`alerts::batch`).
+    pub ingest_writers: usize,
 }
 
 impl Default for HttpSettings {
@@ -42,6 +44,7 @@ impl Default for HttpSettings {
             body_limit: 1024 * 1024,
             session_hours: 12,
             ingest_limit: crate::alerts::limit::RateLimit::default(),
+            ingest_writers: 0,
         }
     }
 }
@@ -73,6 +76,7 @@ impl AppState {
             snapshots.clone(),
             clock.clone(),
             settings.ingest_limit,
+            settings.ingest_writers,
         ));
         Self {
             db,

@@ -230,6 +230,7 @@ async fn queued_requests_are_written_before_the_writers_stop() {
             Arc::default(),
             clock,
             Default::default(),
+            0,
         ));
         let finished = ingest.take_finished().expect("first take");
         assert!(ingest.take_finished().is_none(), "{b}");
