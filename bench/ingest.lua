@@ -4,7 +4,9 @@
 -- unique: every request carries a new `id` label (a new alert); dedup: every request is the
 -- same alert (a dedup hit after the first).
 local mode, run, key = "unique", "r", ""
-local counter, tid = 0, 0
+local counter = 0
+-- `tid` is a global on purpose: setup() sets it in each thread's own Lua state.
+tid = 0
 local threads = {}
 local padding = string.rep("x", 640)
 
