@@ -97,6 +97,8 @@ fn generate() -> Catalog {
     Catalog {
         schedules: vec![],
         escalation_policies: vec![],
+        playbooks: vec![],
+        alert_rules: vec![],
         tiers,
         teams,
         domains,

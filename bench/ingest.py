@@ -13,7 +13,8 @@ script, the same ~1 KB bodies in Alertmanager's own API format):
 For Tocsin, alerts/s counts the rows committed in the database (not the replies), and the
 mean batch size comes from its /metrics. Tocsin's per-integration rate limit is switched off
 for the run (ingest_events_per_minute = 0): this measures the writer, not the limiter.
-Prints a Markdown table with the ratio Tocsin / Alertmanager per case.
+Prints a Markdown table with the ratio Tocsin / Alertmanager per case. TOCSIN_BENCH_EXAMPLES
+names another folder of catalog YAML (default: examples/ecommerce).
 """
 import argparse, json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time
 import urllib.request
@@ -59,8 +60,8 @@ def rss_mb(pid):
 
 def prepare_tocsin(binary, db_url, kind="alertmanager_api", service="checkout-api", apply=True):
     """Example organisation and a `kind` integration key for `service`; returns the key."""
-    examples = sorted(os.path.join(ROOT, "examples/ecommerce", f)
-                      for f in os.listdir(os.path.join(ROOT, "examples/ecommerce")))
+    folder = os.environ.get("TOCSIN_BENCH_EXAMPLES", os.path.join(ROOT, "examples/ecommerce"))
+    examples = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".yaml"))
     if apply:
         subprocess.run([binary, "apply", "--database-url", db_url, *examples], check=True,
                        stdout=subprocess.DEVNULL)

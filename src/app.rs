@@ -42,6 +42,31 @@ pub fn state(
     AppState::new(db, clock, http, metrics)
 }
 
+/// The notification deliverer `serve` gives the engine, from the settings.
+pub async fn deliverer(
+    state: &AppState,
+    settings: &Settings,
+) -> anyhow::Result<Arc<dyn crate::engine::outbox::Deliver>> {
+    let mailer = if settings.smtp_url.is_empty() {
+        None
+    } else {
+        Some(
+            crate::notify::email::Mailer::new(&settings.smtp_url, &settings.email_from)
+                .map_err(|e| anyhow::anyhow!(e))?,
+        )
+    };
+    Ok(Arc::new(crate::notify::deliver::Deliverer {
+        db: state.db.clone(),
+        clock: state.clock.clone(),
+        snapshots: state.snapshots.clone(),
+        client: crate::notify::client_with(settings.block_private_targets)?,
+        mailer,
+        base_url: settings.public_url(),
+        ack_secret: state.ack_secret().await?,
+        block_private: settings.block_private_targets,
+    }))
+}
+
 /// Installs the Prometheus recorder once per process (later calls reuse the first handle).
 pub fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
@@ -67,8 +92,15 @@ pub async fn serve_on(
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let db = open_db(&settings.database_url).await?;
     let clock: SharedClock = Arc::new(SystemClock);
-    crate::engine::start(db.clone(), clock.clone(), shutdown_signal());
-    let state = state(db.clone(), clock, settings, metrics_handle());
+    let state = state(db.clone(), clock.clone(), settings, metrics_handle());
+    let deliverer = deliverer(&state, settings).await?;
+    let engine = crate::engine::start(
+        db.clone(),
+        clock,
+        Some(deliverer),
+        state.wake.clone(),
+        shutdown_signal(),
+    );
     let ingest_drained = state.ingest.take_finished();
     let listener = TcpListener::bind(&settings.listen)
         .await
@@ -84,6 +116,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             .is_err()
     {
         tracing::warn!("ingest writers did not drain within 10 s");
+    }
+    // The engine saw the same signal; let its current tick and delivery finish.
+    if let Err(e) = engine.await {
+        tracing::warn!(error = %e, "engine task ended abnormally");
     }
     db.close().await;
     tracing::info!("stopped cleanly");

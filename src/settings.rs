@@ -19,6 +19,17 @@ pub struct Settings {
     pub ingest_burst: u32,
     /// Ingestion writer tasks (group commit); 0 = the backend's default (1 SQLite, 2 PostgreSQL).
     pub ingest_writers: usize,
+    /// Tocsin's address as people reach it, for links in notifications
+    /// (default: `http://` + `listen`).
+    pub base_url: String,
+    /// Where email goes out (`smtp://host:25`, `smtps://user:pass@host:465`); empty: no email.
+    pub smtp_url: String,
+    /// The sender of notification emails.
+    pub email_from: String,
+    /// Refuse notification URLs that resolve to private (RFC 1918, unique-local) or loopback
+    /// addresses. Off by default: a self-hosted Mattermost on the LAN is the common case.
+    /// Link-local and unspecified addresses (cloud metadata) are always refused.
+    pub block_private_targets: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -40,11 +51,24 @@ impl Default for Settings {
             ingest_events_per_minute: crate::alerts::limit::RateLimit::default().events_per_minute,
             ingest_burst: crate::alerts::limit::RateLimit::default().burst,
             ingest_writers: 0,
+            base_url: String::new(),
+            smtp_url: String::new(),
+            email_from: "Tocsin <tocsin@localhost>".into(),
+            block_private_targets: false,
         }
     }
 }
 
 impl Settings {
+    /// The public base URL: the configured one, else derived from the listen address.
+    pub fn public_url(&self) -> String {
+        if self.base_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.base_url.trim_end_matches('/').to_string()
+        }
+    }
+
     /// Reads a TOML settings file; errors name the file, line and column.
     pub fn from_file(path: &str) -> Result<Self, String> {
         let text =

@@ -123,6 +123,7 @@ impl Ingest {
         clock: SharedClock,
         limit: RateLimit,
         writers: usize,
+        created: Arc<tokio::sync::Notify>,
     ) -> Self {
         let writers = match writers {
             0 => default_writers(db.backend()),
@@ -131,7 +132,6 @@ impl Ingest {
         let (queue, rx) = mpsc::channel(QUEUE_JOBS);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let counts = Arc::new(Counts::default());
-        let created = Arc::new(tokio::sync::Notify::new());
         let tasks: Vec<_> = (0..writers)
             .map(|_| {
                 let writer = Writer {
@@ -158,8 +158,8 @@ impl Ingest {
         }
     }
 
-    /// Notified after each commit that created an alert, so the engine can step at once
-    /// instead of on its next one-second tick (a missed wake-up only costs that tick).
+    /// Notified after each commit that created an alert (`AppState::wake`), so the engine
+    /// steps at once instead of on its next one-second tick.
     pub fn created(&self) -> Arc<tokio::sync::Notify> {
         self.created.clone()
     }

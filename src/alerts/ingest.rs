@@ -27,7 +27,7 @@ use crate::http::error::AppError;
 use super::batch::Refused;
 use super::integration::{self, Integration, IntegrationKind};
 use super::integrations::{alertmanager, alertmanager_api, generic, grafana, pagerduty};
-use super::store::{self, Outcome};
+use super::store::Outcome;
 use super::{AlertEvent, ParseError};
 
 /// Alerts Alertmanager's API sends without `endsAt` stay open this long unless re-sent (its own
@@ -95,12 +95,16 @@ async fn integration_for(
 /// processing happens (routing rules go first, then the alert lifecycle).
 pub(crate) async fn ingest_one(
     tx: &mut Tx,
-    _catalog: &Catalog,
+    catalog: &Catalog,
     integration: &Integration,
     event: &AlertEvent,
     now: i64,
 ) -> Result<Outcome, StoreError> {
-    store::ingest(tx, Some(integration), &integration.service, event, now).await
+    // Alert rules: severity, service, playbook and auto-resolve (see `alerts::rules`). On a
+    // copy: a failed batch retries its requests with the events as received.
+    let mut event = event.clone();
+    let routed = super::rules::route(catalog, &integration.service, &mut event);
+    super::rules::ingest(tx, catalog, Some(integration), &routed, &event, now).await
 }
 
 /// Why a request's events were not stored, before or after queueing.

@@ -20,6 +20,9 @@ use super::integration::{Integration, IntegrationKind};
 use super::lifecycle::{self, Alert, Decision, Ignored, PersonAction, Status, Transition};
 use super::{AlertEvent, Severity};
 
+/// Auto-resolution's SQL lives with the rules that set its deadlines; the engine calls it here.
+pub use super::automation::store::auto_resolve_due;
+
 // Integrations.
 
 type IntegrationRow = (String, String, String, String, String, i64, Option<i64>);
@@ -527,4 +530,31 @@ pub async fn get(db: &Db, id: &str) -> Result<(Alert, Vec<LogEntry>), StoreError
         })
         .collect();
     Ok((alert_from(row)?, log))
+}
+
+/// Like [`list`], for paging through pages that must not skip an alert: alerts of one batch
+/// share `created_at`, so the next page starts after the last shown (`created_at`, id), not
+/// merely before its instant (no id sorts below '', so None means "before the instant"). Up
+/// to 501 rows: one more than a page holds says whether another page follows.
+pub async fn list_page(
+    db: &Db,
+    f: &Filter,
+    before_id: Option<&str>,
+) -> Result<Vec<Alert>, StoreError> {
+    let sql = format!(
+        "select {ALERT_COLUMNS} from alerts where ($1 = '' or status = $1) \
+        and ($2 = '' or service_id = $2) and ($3 = '' or severity = $3) \
+        and (created_at < $4 or (created_at = $4 and id < $6)) \
+        order by created_at desc, id desc limit $5"
+    );
+    let rows: Vec<AlertRow> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(f.status.map_or("", Status::as_str))
+        .bind(f.service.as_deref().unwrap_or(""))
+        .bind(f.severity.map_or("", severity_str))
+        .bind(f.before.unwrap_or(i64::MAX))
+        .bind(i64::from(f.limit.clamp(1, 501)))
+        .bind(before_id.unwrap_or(""))
+        .fetch_all(p)
+        .await)?;
+    rows.into_iter().map(alert_from).collect()
 }

@@ -159,6 +159,14 @@ plain_record!(
     business_functions
 );
 
+plain_record!(super::Playbook, Kind::Playbook, "playbooks", playbooks);
+plain_record!(
+    super::AlertRule,
+    Kind::AlertRule,
+    "alert-rules",
+    alert_rules
+);
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(crud::<Tier>())
@@ -169,6 +177,8 @@ pub fn router() -> Router<AppState> {
         .merge(crud::<EscalationPolicy>())
         .merge(crud::<BusinessFunction>())
         .merge(crud::<Service>())
+        .merge(crud::<super::Playbook>())
+        .merge(crud::<super::AlertRule>())
         .route("/api/v1/services/{id}/impact", get(impact))
         .route(
             "/api/v1/business-functions/{id}/dependencies",
@@ -338,6 +348,8 @@ fn record_id(c: &Catalog, p: &Problem) -> String {
         Kind::EscalationPolicy => c.escalation_policies.get(i).map(Record::id),
         Kind::BusinessFunction => c.business_functions.get(i).map(Record::id),
         Kind::Service => c.services.get(i).map(Record::id),
+        Kind::Playbook => c.playbooks.get(i).map(Record::id),
+        Kind::AlertRule => c.alert_rules.get(i).map(Record::id),
     };
     id.unwrap_or_default()
 }

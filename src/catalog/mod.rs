@@ -1,6 +1,7 @@
 //! The catalog: domains, service tiers, business functions and components/services, plus the
 //! whole-catalog snapshot ([`Catalog`]) that config-as-code and the API validate before writing.
 
+pub mod alerting;
 pub mod api;
 pub mod impact;
 pub mod snapshot;
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 use crate::escalation::EscalationPolicy;
 use crate::oncall::Schedule;
 use crate::people::{Person, Team};
+pub use alerting::{AlertRule, Playbook};
 
 /// A business domain (Checkout, Payment…); services belong to one, functions depend on some.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -173,10 +175,12 @@ pub enum Kind {
     EscalationPolicy,
     BusinessFunction,
     Service,
+    Playbook,
+    AlertRule,
 }
 
 impl Kind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Tier,
         Self::Team,
         Self::Domain,
@@ -185,6 +189,8 @@ impl Kind {
         Self::EscalationPolicy,
         Self::BusinessFunction,
         Self::Service,
+        Self::Playbook,
+        Self::AlertRule,
     ];
 
     /// The key of this kind's list in a YAML file.
@@ -198,6 +204,8 @@ impl Kind {
             Self::EscalationPolicy => "escalation_policies",
             Self::BusinessFunction => "business_functions",
             Self::Service => "services",
+            Self::Playbook => "playbooks",
+            Self::AlertRule => "alert_rules",
         }
     }
 
@@ -212,6 +220,8 @@ impl Kind {
             Self::EscalationPolicy => "escalation policy",
             Self::BusinessFunction => "business function",
             Self::Service => "service",
+            Self::Playbook => "playbook",
+            Self::AlertRule => "alert rule",
         }
     }
 }
@@ -236,6 +246,11 @@ pub struct Catalog {
     pub business_functions: Vec<BusinessFunction>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub playbooks: Vec<Playbook>,
+    /// In priority order: the first rule that matches an event wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_rules: Vec<AlertRule>,
 }
 
 impl Catalog {
@@ -267,6 +282,14 @@ impl Catalog {
         self.escalation_policies.iter().find(|p| p.id == id)
     }
 
+    pub fn playbook(&self, id: &str) -> Option<&Playbook> {
+        self.playbooks.iter().find(|p| p.id == id)
+    }
+
+    pub fn alert_rule(&self, id: &str) -> Option<&AlertRule> {
+        self.alert_rules.iter().find(|r| r.id == id)
+    }
+
     /// The policy that answers for `service`: its own, else its owner team's.
     pub fn policy_for_service(&self, service: &Service) -> Option<&EscalationPolicy> {
         let id = service
@@ -295,6 +318,8 @@ impl Catalog {
                 .map(|f| f.id.clone())
                 .collect(),
             Kind::Service => self.services.iter().map(|s| s.id.clone()).collect(),
+            Kind::Playbook => self.playbooks.iter().map(|p| p.id.clone()).collect(),
+            Kind::AlertRule => self.alert_rules.iter().map(|r| r.id.clone()).collect(),
         }
     }
 }

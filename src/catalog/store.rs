@@ -35,6 +35,8 @@ pub async fn load_in(tx: &mut Tx) -> Result<Catalog, StoreError> {
         escalation_policies: escalation::store::load_policies(tx).await?,
         business_functions: load_functions(tx).await?,
         services: load_services(tx).await?,
+        playbooks: super::alerting::store::load_playbooks(tx).await?,
+        alert_rules: super::alerting::store::load_rules(tx).await?,
     };
     c.teams.sort_by(|a, b| a.id.cmp(&b.id));
     c.domains.sort_by(|a, b| a.id.cmp(&b.id));
@@ -221,6 +223,18 @@ pub async fn upsert(
             upsert_function(tx, f, fresh).await
         }
         Kind::Service => upsert_service(tx, catalog.service(id).ok_or_else(missing)?, fresh).await,
+        Kind::Playbook => {
+            let p = catalog.playbook(id).ok_or_else(missing)?;
+            super::alerting::store::upsert_playbook(tx, p).await
+        }
+        Kind::AlertRule => {
+            let at = catalog
+                .alert_rules
+                .iter()
+                .position(|r| r.id == id)
+                .ok_or_else(missing)?;
+            super::alerting::store::upsert_rule(tx, &catalog.alert_rules[at], at).await
+        }
     }
 }
 
@@ -243,6 +257,8 @@ pub async fn delete(tx: &mut Tx, kind: Kind, id: &str) -> Result<(), StoreError>
         Kind::EscalationPolicy => "delete from escalation_policies where id = $1",
         Kind::BusinessFunction => "delete from business_functions where id = $1",
         Kind::Service => "delete from services where id = $1",
+        Kind::Playbook => "delete from playbooks where id = $1",
+        Kind::AlertRule => "delete from alert_rules where id = $1",
     };
     on_tx!(tx, |c| sqlx::query(sql)
         .bind(id)

@@ -2,6 +2,7 @@
 //! service dependency cycles. Config-as-code maps each [`Problem`] to a file, line and column;
 //! the API returns its message with a 422 or 409.
 
+mod alerting;
 mod oncall;
 
 use std::collections::{HashMap, HashSet};
@@ -48,6 +49,8 @@ pub fn validate(catalog: &Catalog) -> Vec<Problem> {
     c.schedules();
     c.policies();
     c.policy_pointers();
+    c.playbooks();
+    c.alert_rules();
     c.nul_characters();
     c.problems
 }
@@ -284,6 +287,8 @@ impl Checker<'_> {
             (Kind::EscalationPolicy, scan(&c.escalation_policies)),
             (Kind::BusinessFunction, scan(&c.business_functions)),
             (Kind::Service, scan(&c.services)),
+            (Kind::Playbook, scan(&c.playbooks)),
+            (Kind::AlertRule, scan(&c.alert_rules)),
         ];
         for (kind, indexes) in found {
             for i in indexes {

@@ -1,6 +1,9 @@
-//! `tocsin integration create | list | rotate | delete` and `tocsin alert list | ack | resolve`,
+//! `tocsin integration create | list | rotate | delete` and `tocsin alert list | ack | resolve`
+//! (`tocsin alert send`, which talks to a server instead, is `alerts/send.rs`),
 //! straight against the database like the other admin commands. An integration's key is
 //! printed once; the server keeps only its hash.
+
+mod send;
 
 use clap::Subcommand;
 
@@ -50,6 +53,8 @@ pub enum AlertAction {
     Ack { id: String },
     /// Resolve an alert.
     Resolve { id: String },
+    /// Send an event to a Tocsin server's generic endpoint, as a script would (no database).
+    Send(send::SendArgs),
 }
 
 fn actor() -> String {
@@ -145,7 +150,6 @@ pub async fn integration_cmd(action: IntegrationAction, args: &DbArgs) -> anyhow
 }
 
 pub async fn alert_cmd(action: AlertAction, args: &DbArgs) -> anyhow::Result<i32> {
-    let db = crate::app::open_db(&args.settings()?.database_url).await?;
     let (id, action) = match action {
         AlertAction::List {
             status,
@@ -168,6 +172,7 @@ pub async fn alert_cmd(action: AlertAction, args: &DbArgs) -> anyhow::Result<i32
                 limit,
                 ..Filter::default()
             };
+            let db = crate::app::open_db(&args.settings()?.database_url).await?;
             for a in store::list(&db, &filter).await? {
                 let severity = a.severity.map_or("-", store::severity_str);
                 println!(
@@ -185,7 +190,10 @@ pub async fn alert_cmd(action: AlertAction, args: &DbArgs) -> anyhow::Result<i32
         }
         AlertAction::Ack { id } => (id, PersonAction::Acknowledge),
         AlertAction::Resolve { id } => (id, PersonAction::Resolve),
+        // A sender: no database.
+        AlertAction::Send(a) => return send::run(a).await,
     };
+    let db = crate::app::open_db(&args.settings()?.database_url).await?;
     let mut tx = db.begin().await?;
     match store::act(&mut tx, &id, action, &actor(), now()).await {
         Ok((alert, changed)) => {

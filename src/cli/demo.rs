@@ -9,7 +9,7 @@ use crate::config::{self, Source};
 use crate::settings::Settings;
 
 /// The example organisation's files, as (name, text).
-pub const EXAMPLE: [(&str, &str); 3] = [
+pub const EXAMPLE: [(&str, &str); 4] = [
     (
         "examples/ecommerce/people.yaml",
         include_str!("../../examples/ecommerce/people.yaml"),
@@ -21,6 +21,10 @@ pub const EXAMPLE: [(&str, &str); 3] = [
     (
         "examples/ecommerce/catalog.yaml",
         include_str!("../../examples/ecommerce/catalog.yaml"),
+    ),
+    (
+        "examples/ecommerce/alerting.yaml",
+        include_str!("../../examples/ecommerce/alerting.yaml"),
     ),
 ];
 

@@ -5,6 +5,7 @@
 mod admin;
 mod alerts;
 mod catalog;
+mod contact;
 mod demo;
 mod feed;
 mod oncall;
@@ -173,6 +174,13 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// People's contact methods and notification rules ("Slack at once, email after 2m").
+    Contact {
+        #[command(subcommand)]
+        action: contact::ContactAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -285,6 +293,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(args) => readiness::run(args).await,
         Command::Integration { action, db } => alerts::integration_cmd(action, &db).await,
         Command::Alert { action, db } => alerts::alert_cmd(action, &db).await,
+        Command::Contact { action, db } => contact::run(action, &db).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

@@ -51,10 +51,19 @@ pub async fn run(a: AuditArgs) -> anyhow::Result<i32> {
     let (start, end) = options.span();
     let overrides = store::overrides(&db, None, start, end).await?;
     let report = readiness::audit(&catalog, &overrides, &options);
+    let candidates = crate::alerts::candidates::load(&db, from).await?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut json = serde_json::to_value(&report)?;
+        if let Some(o) = json.as_object_mut() {
+            o.insert(
+                "automation_candidates".into(),
+                serde_json::to_value(&candidates)?,
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", table(&report, a.weeks));
+        print!("{}", candidates_table(&candidates));
     }
     Ok(i32::from(report.count(Severity::Error) > 0))
 }
@@ -92,5 +101,27 @@ fn table(r: &Report, weeks: u32) -> String {
         r.count(Severity::Info),
         crate::clock::format_ms(r.from)
     ));
+    out
+}
+
+/// Alerts that fired often without a playbook, after the readiness findings.
+fn candidates_table(found: &[crate::alerts::candidates::Candidate]) -> String {
+    use crate::alerts::candidates::{DAYS, MIN_COUNT};
+    let mut out = format!(
+        "\nCandidates for automation (fired {MIN_COUNT}+ times in {DAYS} days without a playbook): {}\n",
+        found.len()
+    );
+    let w = found
+        .iter()
+        .map(|c| c.service.len())
+        .chain([7])
+        .max()
+        .unwrap_or(7);
+    for c in found {
+        out.push_str(&format!(
+            "  {:>5}x  {:<w$}  {}\n",
+            c.count, c.service, c.alert
+        ));
+    }
     out
 }

@@ -238,6 +238,8 @@ fn merge_into(all: &mut Catalog, part: Catalog) {
     all.escalation_policies.extend(part.escalation_policies);
     all.business_functions.extend(part.business_functions);
     all.services.extend(part.services);
+    all.playbooks.extend(part.playbooks);
+    all.alert_rules.extend(part.alert_rules);
 }
 
 fn clone_spanned(n: &Spanned<Node>) -> Spanned<Node> {

@@ -87,6 +87,8 @@ pub fn overlay(base: &Catalog, files: &Catalog, managed: &BTreeSet<Kind>) -> Cat
         escalation_policies: pick(Kind::EscalationPolicy).escalation_policies.clone(),
         business_functions: pick(Kind::BusinessFunction).business_functions.clone(),
         services: pick(Kind::Service).services.clone(),
+        playbooks: pick(Kind::Playbook).playbooks.clone(),
+        alert_rules: pick(Kind::AlertRule).alert_rules.clone(),
     }
 }
 
@@ -154,6 +156,18 @@ fn records(c: &Catalog, kind: Kind) -> Records {
         Kind::EscalationPolicy => json(&c.escalation_policies),
         Kind::BusinessFunction => json(&c.business_functions),
         Kind::Service => json(&c.services),
+        Kind::Playbook => json(&c.playbooks),
+        // A rule's place in the list is its priority: moving it is a change.
+        Kind::AlertRule => json(&c.alert_rules)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut v)| {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("position".into(), i.into());
+                }
+                v
+            })
+            .collect(),
     };
     let ordered: Vec<(String, serde_json::Value)> = c.ids(kind).into_iter().zip(values).collect();
     (ordered.iter().cloned().collect(), ordered)

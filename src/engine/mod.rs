@@ -10,14 +10,17 @@
 
 pub mod outbox;
 pub mod store;
+pub mod throttle;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use crate::catalog::Catalog;
 use crate::clock::SharedClock;
-use crate::db::{Db, StoreError};
+use crate::db::{Db, StoreError, Tx};
 use crate::escalation::engine::{Page, step};
 use crate::oncall::Override;
 
@@ -48,6 +51,8 @@ pub struct TickReport {
     pub finished: usize,
     /// Steps that failed (retried after their lease expires).
     pub failed: usize,
+    /// Pages the throttle put into a bundle instead of a message of their own.
+    pub bundled: usize,
 }
 
 /// A name for this process as a lease owner: unique per start, readable in the database.
@@ -115,17 +120,16 @@ async fn step_one(
         now,
         MAX_PAGES_PER_STEP,
     );
+    let service = store::alert_routing(&mut tx, alert_id)
+        .await?
+        .map(|(service, _)| service)
+        .unwrap_or_default();
     for page in &due.pages {
         for person in &page.people {
-            let key = format!("{alert_id}:{}:{}:{person}", page.level, page.round);
-            let new =
-                store::insert_page(&mut tx, &key, alert_id, person, page.level, page.round, now)
-                    .await?;
-            if new {
-                report.pages += 1;
-            } else {
-                report.duplicates += 1;
-            }
+            let queued = queue_page(&mut tx, alert_id, &service, page, person, now).await?;
+            report.pages += queued.new;
+            report.duplicates += queued.repeated;
+            report.bundled += queued.bundled;
         }
         store::log(&mut tx, alert_id, now, "page", &page_detail(catalog, page)).await?;
     }
@@ -139,6 +143,77 @@ async fn step_one(
     }
     store::advance(&mut tx, alert_id, due.next, now).await?;
     tx.commit().await
+}
+
+/// What queuing one person's page did.
+#[derive(Default)]
+struct Queued {
+    new: usize,
+    repeated: usize,
+    bundled: usize,
+}
+
+/// Queues one page to `person`: one message per channel their rules give (see
+/// `notify::plan`), each at its delay, or into a bundle when the throttle says so. The
+/// idempotency key names alert, level, round, person and channel, so a redone step adds
+/// nothing.
+async fn queue_page(
+    tx: &mut Tx,
+    alert_id: &str,
+    service: &str,
+    page: &Page,
+    person: &str,
+    now: i64,
+) -> Result<Queued, StoreError> {
+    let mut q = Queued::default();
+    let since = now.saturating_sub(throttle::WINDOW_MS);
+    let direct = store::direct_pages_since(tx, person, service, since, alert_id).await?;
+    let (methods, rules) = crate::notify::store::channels_for(tx, person).await?;
+    for planned in crate::notify::plan::plan(&methods, &rules) {
+        let method = planned.method.as_deref();
+        let delay_ms = i64::from(planned.delay_minutes).saturating_mul(60_000);
+        let key = format!(
+            "{alert_id}:{}:{}:{person}:{}:{}",
+            page.level,
+            page.round,
+            method.unwrap_or("default"),
+            planned.delay_minutes
+        );
+        let waiting = store::open_bundle(tx, person, service, method).await?;
+        let (kind, send_at) = match throttle::route(direct, waiting.map(|(id, _)| id), now) {
+            throttle::Route::Direct => ("page", now.saturating_add(delay_ms)),
+            throttle::Route::JoinBundle(id) => {
+                if store::add_to_bundle(tx, id, alert_id).await? {
+                    q.bundled += 1;
+                } else {
+                    q.repeated += 1;
+                }
+                continue;
+            }
+            throttle::Route::NewBundle { send_at } => ("bundle", send_at.saturating_add(delay_ms)),
+        };
+        let message = store::NewMessage {
+            key: &key,
+            alert_id,
+            service_id: service,
+            person,
+            level: page.level,
+            round: page.round,
+            kind,
+            contact_method_id: method,
+            channel: &planned.channel,
+            created_at: now,
+            send_at,
+        };
+        if !store::insert_message(tx, &message).await? {
+            q.repeated += 1;
+        } else if kind == "bundle" {
+            q.bundled += 1;
+        } else {
+            q.new += 1;
+        }
+    }
+    Ok(q)
 }
 
 /// "paged Foo Bar (level 0)", with the round after the first pass, or why nobody was paged.
@@ -159,14 +234,15 @@ fn page_detail(catalog: &Catalog, page: &Page) -> String {
     format!("paged {} ({at})", names.join(", "))
 }
 
-/// Starts [`run`] in the background for `tocsin serve`, under a fresh [`owner_id`]. No
-/// deliverer yet: pages queue in the outbox until `notify` provides one.
+/// Starts [`run_with`] in the background for `tocsin serve`, under a fresh [`owner_id`].
 pub fn start(
     db: Db,
     clock: SharedClock,
+    deliverer: Option<Arc<dyn Deliver>>,
+    wake: Arc<Notify>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(db, clock, owner_id(), None, shutdown))
+    tokio::spawn(run_with(db, clock, owner_id(), deliverer, wake, shutdown))
 }
 
 /// Ticks every second until `shutdown` completes; after each tick, delivers due outbox rows
@@ -179,6 +255,35 @@ pub async fn run(
     deliverer: Option<Arc<dyn Deliver>>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
+    run_with(
+        db,
+        clock,
+        owner,
+        deliverer,
+        Arc::new(Notify::new()),
+        shutdown,
+    )
+    .await;
+}
+
+/// [`run`], also stepping as soon as `wake` is notified (a new alert: its first page should
+/// not wait for the next tick).
+pub async fn run_with(
+    db: Db,
+    clock: SharedClock,
+    owner: String,
+    deliverer: Option<Arc<dyn Deliver>>,
+    wake: Arc<Notify>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    // Automation actions get their own client: their timeout and headers are theirs.
+    let actions = match crate::alerts::automation::client() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::error!(error = %e, "automation client unavailable; actions will wait");
+            None
+        }
+    };
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -187,6 +292,7 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => break,
             _ = every.tick() => {}
+            () = wake.notified() => {}
         }
         match tick(&db, clock.now_ms(), &owner).await {
             Ok(r) if r.pages > 0 || r.finished > 0 || r.failed > 0 => {
@@ -194,6 +300,15 @@ pub async fn run(
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "engine tick failed"),
+        }
+        let now = clock.now_ms();
+        if let Err(e) = crate::alerts::store::auto_resolve_due(&db, now).await {
+            tracing::warn!(error = %e, "auto-resolve failed");
+        }
+        if let Some(client) = &actions
+            && let Err(e) = crate::alerts::automation::run_due(&db, client, now, &owner).await
+        {
+            tracing::warn!(error = %e, "automation actions failed");
         }
         if let Some(d) = &deliverer
             && let Err(e) =

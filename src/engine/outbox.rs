@@ -37,16 +37,31 @@ pub struct OutboxRow {
     pub person_id: String,
     pub level: usize,
     pub round: u32,
-    /// page.
+    /// page, or bundle (this alert and others throttled into one message).
     pub kind: String,
     pub created_at: i64,
     pub next_attempt_at: i64,
     /// Attempts made so far.
     pub attempts: u32,
-    /// pending, sent or failed.
+    /// pending, sent, failed or cancelled (moot before it was sent).
     pub status: String,
     pub last_error: Option<String>,
     pub sent_at: Option<i64>,
+    pub service_id: String,
+    /// The person's contact method; None for their default (the catalog email address).
+    pub contact_method_id: Option<String>,
+    /// webhook, slack, mattermost or email (what the method was when queued).
+    pub channel: String,
+}
+
+/// One delivery attempt, kept for the alert page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub outbox_id: i64,
+    pub at: i64,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub duration_ms: i64,
 }
 
 /// Why a delivery failed, and whether trying again may help (a timeout, a 5xx, a 429) or not
@@ -139,10 +154,14 @@ pub struct DeliveryReport {
     pub sent: usize,
     pub retrying: usize,
     pub gave_up: usize,
+    /// Withdrawn unsent: every alert they were about was acknowledged or resolved.
+    pub cancelled: usize,
 }
 
-/// Claims due rows and hands each to `deliverer`, one after another, recording the outcome at
-/// the clock's time after the attempt.
+/// Claims due rows and hands each to `deliverer`, one after another, recording each attempt
+/// and its outcome at the clock's time after the attempt. A row whose alerts are all
+/// acknowledged or resolved by now is withdrawn instead: nobody is paged about a handled alert
+/// (a delayed rule's email after the chat message was acknowledged, say).
 pub async fn deliver_due(
     db: &Db,
     deliverer: &dyn Deliver,
@@ -156,14 +175,34 @@ pub async fn deliver_due(
         ..DeliveryReport::default()
     };
     for row in &rows {
-        match deliverer.deliver(row).await {
+        let alerts = store::message_alerts(db, row).await?;
+        if store::triggered_among(db, &alerts).await? == 0 {
+            let why = "not sent: acknowledged or resolved before it was due";
+            store::outbox_cancelled(db, row.id, owner, why).await?;
+            report.cancelled += 1;
+            continue;
+        }
+        let started = clock.now_ms();
+        let outcome = deliverer.deliver(row).await;
+        let now = clock.now_ms();
+        let attempt = Attempt {
+            outbox_id: row.id,
+            at: now,
+            ok: outcome.is_ok(),
+            error: outcome.as_ref().err().map(|e| e.message.clone()),
+            duration_ms: now.saturating_sub(started),
+        };
+        store::record_attempt(db, &attempt).await?;
+        match outcome {
             Ok(()) => {
-                mark_sent(db, row, owner, clock.now_ms()).await?;
+                mark_sent(db, row, owner, now).await?;
+                metrics::counter!("tocsin_notifications_sent_total", "channel" => row.channel.clone()).increment(1);
                 report.sent += 1;
             }
             Err(e) => {
                 tracing::warn!(id = row.id, key = %row.idempotency_key, error = %e, "delivery failed");
-                match mark_failed(db, row, owner, clock.now_ms(), &e).await? {
+                metrics::counter!("tocsin_notification_attempts_failed_total", "channel" => row.channel.clone()).increment(1);
+                match mark_failed(db, row, owner, now, &e).await? {
                     AfterFailure::RetryAt(_) => report.retrying += 1,
                     AfterFailure::GaveUp => report.gave_up += 1,
                 }

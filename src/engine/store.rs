@@ -16,7 +16,8 @@ use crate::db::{Db, StoreError, Tx};
 use crate::escalation::engine::Cursor;
 use crate::{on_db, on_tx};
 
-use super::outbox::OutboxRow;
+mod outbox;
+pub use outbox::*;
 
 /// The escalation policy that answers for `service` (its own, else its owner team's), if that
 /// policy exists. The same rule as `Catalog::policy_for_service`, in one query, so ingestion
@@ -234,151 +235,14 @@ pub async fn log(
     Ok(())
 }
 
-// Outbox.
-
-/// Queues a page; false when a row with its idempotency key already exists (a repeated
-/// step), which is how a retried tick never pages twice.
-pub async fn insert_page(
+/// The alert's service and response deadline (None when the alert is gone).
+pub async fn alert_routing(
     tx: &mut Tx,
-    key: &str,
     alert_id: &str,
-    person: &str,
-    level: usize,
-    round: u32,
-    now: i64,
-) -> Result<bool, StoreError> {
-    const SQL: &str = "insert into outbox (idempotency_key, alert_id, person_id, level, round, \
-        kind, created_at, next_attempt_at, attempts, status) \
-        values ($1, $2, $3, $4, $5, 'page', $6, $6, 0, 'pending') \
-        on conflict (idempotency_key) do nothing";
-    let n = on_tx!(tx, |c| sqlx::query(SQL)
-        .bind(key)
+) -> Result<Option<(String, Option<i64>)>, StoreError> {
+    const SQL: &str = "select service_id, response_due_at from alerts where id = $1";
+    Ok(on_tx!(tx, |c| sqlx::query_as(SQL)
         .bind(alert_id)
-        .bind(person)
-        .bind(i64::try_from(level).unwrap_or(i64::MAX))
-        .bind(i64::from(round))
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(n > 0)
-}
-
-const OUTBOX_COLUMNS: &str = "id, idempotency_key, alert_id, person_id, level, round, kind, \
-    created_at, next_attempt_at, attempts, status, last_error, sent_at";
-
-type OutboxTuple = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<String>,
-    Option<i64>,
-);
-
-fn outbox_from(r: OutboxTuple) -> OutboxRow {
-    let (id, key, alert_id, person_id, level, round, kind, created_at, next_attempt_at) =
-        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8);
-    OutboxRow {
-        id,
-        idempotency_key: key,
-        alert_id,
-        person_id,
-        level: usize::try_from(level).unwrap_or(usize::MAX),
-        round: u32::try_from(round).unwrap_or(u32::MAX),
-        kind,
-        created_at,
-        next_attempt_at,
-        attempts: u32::try_from(r.9).unwrap_or(u32::MAX),
-        status: r.10,
-        last_error: r.11,
-        sent_at: r.12,
-    }
-}
-
-/// Leases up to `limit` pending rows due at `now` to `owner` (see the module comment), oldest
-/// due first.
-pub async fn claim_outbox(
-    db: &Db,
-    owner: &str,
-    now: i64,
-    lease_until: i64,
-    limit: i64,
-) -> Result<Vec<OutboxRow>, StoreError> {
-    const DUE: &str = "status = 'pending' and next_attempt_at <= $3 \
-        and (lease_until is null or lease_until < $3)";
-    let sql = format!(
-        "update outbox set lease_owner = $1, lease_until = $2 where id in \
-        (select id from outbox where {DUE} order by next_attempt_at, id limit $4) and {DUE} \
-        returning {OUTBOX_COLUMNS}"
-    );
-    let rows: Vec<OutboxTuple> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(owner)
-        .bind(lease_until)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(p)
-        .await)?;
-    let mut out: Vec<OutboxRow> = rows.into_iter().map(outbox_from).collect();
-    // RETURNING promises no order.
-    out.sort_by_key(|r| (r.next_attempt_at, r.id));
-    Ok(out)
-}
-
-/// Records a delivery; false when `owner` no longer holds the row's lease (it expired and
-/// another owner took the row: that owner's outcome counts).
-pub async fn outbox_sent(db: &Db, id: i64, owner: &str, now: i64) -> Result<bool, StoreError> {
-    const SQL: &str = "update outbox set status = 'sent', sent_at = $3, attempts = attempts + 1, \
-        last_error = null, lease_owner = null, lease_until = null \
-        where id = $1 and lease_owner = $2 and status = 'pending'";
-    let n = on_db!(db, |p| sqlx::query(SQL)
-        .bind(id)
-        .bind(owner)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(n > 0)
-}
-
-/// Records a failed attempt: retried at `retry_at`, or given up (status failed) when None.
-pub async fn outbox_failed(
-    db: &Db,
-    id: i64,
-    owner: &str,
-    error: &str,
-    retry_at: Option<i64>,
-) -> Result<bool, StoreError> {
-    const SQL: &str = "update outbox set attempts = attempts + 1, last_error = $3, \
-        status = case when $4 then 'pending' else 'failed' end, \
-        next_attempt_at = case when $4 then $5 else next_attempt_at end, \
-        lease_owner = null, lease_until = null \
-        where id = $1 and lease_owner = $2 and status = 'pending'";
-    let n = on_db!(db, |p| sqlx::query(SQL)
-        .bind(id)
-        .bind(owner)
-        .bind(error)
-        .bind(retry_at.is_some())
-        .bind(retry_at.unwrap_or(0))
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(n > 0)
-}
-
-/// An alert's outbox rows, oldest first.
-pub async fn outbox_for_alert(db: &Db, alert_id: &str) -> Result<Vec<OutboxRow>, StoreError> {
-    let sql = format!("select {OUTBOX_COLUMNS} from outbox where alert_id = $1 order by id");
-    let rows: Vec<OutboxTuple> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(alert_id)
-        .fetch_all(p)
-        .await)?;
-    Ok(rows.into_iter().map(outbox_from).collect())
+        .fetch_optional(c)
+        .await)?)
 }

@@ -60,6 +60,11 @@ pub struct AppState {
     pub snapshots: Arc<SnapshotCache>,
     /// The ingestion rate limiter and group-commit writers (`alerts::batch`).
     pub ingest: Arc<crate::alerts::batch::Ingest>,
+    /// Poked after an alert is created so the engine pages at once instead of at its next
+    /// one-second tick.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The key of one-click acknowledge links, read from the database once.
+    ack_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
@@ -70,6 +75,7 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
     ) -> Self {
         let snapshots = Arc::new(SnapshotCache::default());
+        let wake = Arc::new(tokio::sync::Notify::new());
         // Needs a tokio runtime: the writers are spawned here, one set per state.
         let ingest = Arc::new(crate::alerts::batch::Ingest::start(
             db.clone(),
@@ -77,6 +83,7 @@ impl AppState {
             clock.clone(),
             settings.ingest_limit,
             settings.ingest_writers,
+            wake.clone(),
         ));
         Self {
             db,
@@ -87,7 +94,21 @@ impl AppState {
             metrics,
             snapshots,
             ingest,
+            wake,
+            ack_key: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// The key that signs one-click acknowledge links (shared by every instance).
+    pub async fn ack_secret(&self) -> Result<Vec<u8>, StoreError> {
+        self.ack_key
+            .get_or_try_init(|| async {
+                crate::notify::store::server_secret(&self.db, "ack")
+                    .await
+                    .map(String::into_bytes)
+            })
+            .await
+            .cloned()
     }
 
     /// The current catalog snapshot (cached; one version query when nothing changed).
@@ -115,6 +136,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::escalation::web::router())
         .merge(crate::alerts::api::router())
         .merge(crate::alerts::ingest::router())
+        .merge(crate::notify::ack::router())
+        .merge(crate::alerts::web::router())
+        .merge(crate::notify::api::router())
+        .merge(crate::notify::web::router())
+        .merge(crate::alerts::playbook::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

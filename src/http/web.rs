@@ -18,8 +18,9 @@ use super::error::AppError;
 const CSS: &str = include_str!("../../static/tocsin.css");
 
 /// The navigation entries, in order: (key, label, href).
-pub const NAV: [(&str, &str, &str); 8] = [
+pub const NAV: [(&str, &str, &str); 9] = [
     ("home", "Home", "/"),
+    ("alerts", "Alerts", "/alerts"),
     ("services", "Services", "/services"),
     ("functions", "Business functions", "/business-functions"),
     ("teams", "Teams", "/teams"),
@@ -185,11 +186,17 @@ struct Home {
     people: usize,
     tier0: Vec<Critical>,
     oncall: Vec<crate::oncall::current::OnCallView>,
+    /// The newest triggered alerts, and whether there are more than shown.
+    alerts: Vec<crate::alerts::web::AlertRow>,
+    more_alerts: bool,
 }
 
 async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, PageError> {
     let c = s.catalog().await.or_page(&p, "home")?;
     let oncall = on_call_now(&s, &c).await.or_page(&p, "home")?;
+    let (alerts, more_alerts) = crate::alerts::web::unacknowledged(&s.db, &c)
+        .await
+        .or_page(&p, "home")?;
     let tiers = c
         .tiers
         .iter()
@@ -226,6 +233,8 @@ async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, Pa
         people: c.people.len(),
         tier0,
         oncall,
+        alerts,
+        more_alerts,
     })
 }
 

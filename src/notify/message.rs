@@ -18,7 +18,7 @@ use sha2::Sha256;
 
 use crate::alerts::Severity;
 use crate::alerts::lifecycle::Alert;
-use crate::catalog::Service;
+use crate::catalog::{Playbook, Service};
 use crate::clock::Millis;
 
 /// How long a one-click acknowledge link works: long enough for a page read the next morning,
@@ -75,6 +75,7 @@ pub fn severity_label(s: Option<Severity>) -> &'static str {
 pub fn compose(
     alert: &Alert,
     service: Option<&Service>,
+    configured: Option<&Playbook>,
     person: &str,
     level: u32,
     base_url: &str,
@@ -101,7 +102,16 @@ pub fn compose(
     for l in service.map_or(&[][..], |s| &s.links[..]) {
         push(&l.title, &l.url);
     }
-    let playbook = playbook(alert, service);
+    let playbook = configured
+        .map(|p| MessageLink {
+            title: p.title.clone(),
+            // Steps are shown (and actions run) on the alert's page.
+            url: p
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("{base}/alerts/{}#playbook", alert.id)),
+        })
+        .or_else(|| playbook(alert, service));
     // The playbook has its own line; listing it again among the links is noise.
     if let Some(p) = &playbook {
         links.retain(|l| l.url != p.url);
@@ -123,9 +133,10 @@ pub fn compose(
     }
 }
 
-/// The alert's own runbook wins (it is specific to the rule that fired); otherwise the
+/// Without a playbook set by an alert rule (which wins: it was configured for exactly this
+/// alert), the alert's own runbook wins (it is specific to the rule that fired); otherwise the
 /// service's first link titled like a runbook or playbook.
-fn playbook(alert: &Alert, service: Option<&Service>) -> Option<MessageLink> {
+pub fn playbook(alert: &Alert, service: Option<&Service>) -> Option<MessageLink> {
     if let Some(url) = alert
         .annotations
         .get("runbook_url")

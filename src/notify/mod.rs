@@ -5,13 +5,20 @@
 //! then [`send`] for each attempt. Preparing at each attempt (not when queuing) matters: the
 //! webhook signature carries a timestamp that receivers check for freshness.
 //!
-//! Not yet here: email over SMTP, and an SSRF guard (contact URLs are user-supplied and may
-//! point at internal addresses; redirects are already refused so a URL cannot bounce there).
+//! [`deliver`] is the engine's deliverer; [`email`] sends over SMTP; [`guard`] keeps requests
+//! away from addresses they must not reach; [`ack`] serves the one-click acknowledge link.
 
+pub mod ack;
+pub mod api;
 pub mod chat;
 pub mod contact;
+pub mod deliver;
+pub mod email;
+pub mod guard;
 pub mod message;
+pub mod plan;
 pub mod store;
+pub mod web;
 pub mod webhook;
 
 use std::time::Duration;
@@ -89,7 +96,14 @@ impl SendError {
 /// The client every sender shares: the attempt timeout, and no redirects (a 3xx is an error:
 /// following it would turn a POST into a GET, or lead somewhere the user never configured).
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    client_with(false)
+}
+
+/// [`client`] with the address guard (see [`guard`]); `block_private` also refuses loopback
+/// and private networks.
+pub fn client_with(block_private: bool) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
+        .dns_resolver(guard::GuardedResolver { block_private })
         .timeout(SEND_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("Tocsin/", env!("CARGO_PKG_VERSION")))

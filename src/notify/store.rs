@@ -143,3 +143,41 @@ pub async fn delete_rule(tx: &mut Tx, id: &str) -> Result<String, StoreError> {
         on_tx!(tx, |c| sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
     row.map(|(p,)| p).ok_or(StoreError::NotFound)
 }
+
+/// A person's channels for a page, inside the engine's transaction: each rule's method and
+/// delay, or (no rules) each method once at delay 0. Methods are `(id, kind)`.
+pub async fn channels_for(
+    tx: &mut Tx,
+    person: &str,
+) -> Result<(Vec<(String, String)>, Vec<(String, i64)>), StoreError> {
+    const METHODS: &str =
+        "select id, kind from contact_methods where person_id = $1 order by created_at, id";
+    const RULES: &str = "select contact_method_id, delay_minutes from notification_rules \
+        where person_id = $1 order by delay_minutes, id";
+    let methods: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(METHODS)
+        .bind(person)
+        .fetch_all(c)
+        .await)?;
+    let rules: Vec<(String, i64)> = on_tx!(tx, |c| sqlx::query_as(RULES)
+        .bind(person)
+        .fetch_all(c)
+        .await)?;
+    Ok((methods, rules))
+}
+
+/// The server's secret called `name`, made on first use and shared by every instance (the
+/// first writer wins; the others read what it wrote).
+pub async fn server_secret(db: &Db, name: &str) -> Result<String, StoreError> {
+    const INSERT: &str = "insert into server_secrets (name, value) values ($1, $2) \
+        on conflict (name) do nothing";
+    const SELECT: &str = "select value from server_secrets where name = $1";
+    let fresh = crate::auth::new_secret("");
+    on_db!(db, |p| sqlx::query(INSERT)
+        .bind(name)
+        .bind(&fresh)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let (value,): (String,) = on_db!(db, |p| sqlx::query_as(SELECT).bind(name).fetch_one(p).await)?;
+    Ok(value)
+}

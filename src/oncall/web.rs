@@ -330,6 +330,7 @@ struct ReadinessPage {
     errors: usize,
     warnings: usize,
     findings: Vec<Finding>,
+    candidates: Vec<crate::alerts::candidates::Candidate>,
 }
 
 async fn readiness_page(
@@ -353,7 +354,11 @@ async fn readiness_page(
         .await
         .or_page(&p, "schedules")?;
     let report = readiness::audit(&c, &overrides, &options);
+    let candidates = crate::alerts::candidates::load(&s.db, s.clock.now_ms())
+        .await
+        .or_page(&p, "schedules")?;
     Ok(ReadinessPage {
+        candidates,
         layout: Layout::new(&p, "schedules", "Readiness"),
         weeks,
         from: format_ms(report.from),

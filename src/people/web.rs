@@ -199,6 +199,8 @@ struct PersonPage {
     /// The person's wall-clock time now, so whoever is about to page them sees it is 3 a.m.
     local_time: String,
     oncall: crate::oncall::web::PersonOnCall,
+    /// How a page reaches them (`notify::web`).
+    notifications: crate::notify::web::Notifications,
 }
 
 async fn person(
@@ -225,7 +227,11 @@ async fn person(
     let oncall = crate::oncall::web::person_on_call(&s, &c, &p, m)
         .await
         .or_page(&p, "people")?;
+    let notifications = crate::notify::web::for_person(&s, &p, &m.id, &m.email)
+        .await
+        .or_page(&p, "people")?;
     Ok(PersonPage {
+        notifications,
         layout: Layout::new(&p, "people", m.name.clone()),
         p: PersonRow::new(&c, m),
         local_time,

@@ -4,6 +4,7 @@
 //! roles and the `tocsin alert` / `tocsin integration` commands on a real SQLite file.
 
 mod api;
+mod send;
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,7 @@ use tocsin::auth::Role;
 use crate::support::{TestApp, backends, seed_example, sqlite};
 
 mod admin;
+mod contacts;
 mod odd_input;
 
 /// Every collection and a valid new record of it, in creation order (referenced kinds first).

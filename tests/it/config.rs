@@ -357,11 +357,11 @@ fn example() -> Catalog {
         .catalog
 }
 
-/// The example's three files: people (with teams), on-call, then the catalog proper.
-fn example_files() -> [Source; 3] {
-    let files: [Source; 3] = tocsin::cli::example_sources()
+/// The example's files: people (with teams), on-call, the catalog proper, then alerting.
+fn example_files() -> [Source; 4] {
+    let files: [Source; 4] = tocsin::cli::example_sources()
         .try_into()
-        .expect("three example files");
+        .expect("four example files");
     assert!(files[0].path.ends_with("people.yaml"));
     assert!(files[1].path.ends_with("oncall.yaml"));
     files
@@ -382,11 +382,16 @@ async fn apply_the_example_then_again() {
                 .filter(|c| c.kind == k && c.op == Op::Create)
                 .count()
         };
-        assert_eq!(plan.changes.len(), 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16, "{b}");
+        assert_eq!(
+            plan.changes.len(),
+            4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4,
+            "{b}"
+        );
         assert_eq!(
             Kind::ALL.map(creates),
-            [4, 8, 7, 14, 2, 2, 5, 16],
-            "{b}: tiers, teams, domains, people, schedules, policies, functions, services"
+            [4, 8, 7, 14, 2, 2, 5, 16, 3, 4],
+            "{b}: tiers, teams, domains, people, schedules, policies, functions, services, \
+             playbooks, alert rules"
         );
         insta::assert_snapshot!("example_plan", plan.to_string());
 
@@ -502,7 +507,7 @@ async fn removing_a_record_from_the_files_deletes_it() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // shipping-api is a leaf (nothing depends on it), so it can go on its own.
-        let [people, oncall, catalog] = example_files();
+        let [people, oncall, catalog, _] = example_files();
         let catalog_yaml = catalog
             .text
             .lines()
@@ -532,7 +537,7 @@ async fn kinds_absent_from_the_files_are_left_alone() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // Only the people file: teams and people are managed, the catalog kinds are not.
-        let [people, _, _] = example_files();
+        let [people, _, _, _] = example_files();
         let loaded = load(vec![people], &current).unwrap();
         assert_eq!(
             loaded.managed,
@@ -606,7 +611,7 @@ async fn dry_run_writes_nothing() {
     for t in backends().await {
         let b = t.backend;
         let plan = apply(&t.db, at(), "test", &example(), true).await.unwrap();
-        assert_eq!(plan.changes.len(), 58, "{b}");
+        assert_eq!(plan.changes.len(), 65, "{b}");
         assert_eq!(store::load(&t.db).await.unwrap(), Catalog::default(), "{b}");
         assert!(
             audit::store::list(&t.db, 10, None)
@@ -726,4 +731,101 @@ fn config_module_is_reachable() {
         e.to_string()
             .starts_with("/nonexistent/tocsin.yaml: error: cannot read file")
     );
+}
+
+/// Playbooks in the base's terms (services.yaml gives them a service to route to).
+const ALERTING_SERVICE: &str = "services:\n  - id: api\n    name: API\n    type: rest-api\n    \
+    stateful: false\n    owner_team: payments\n    tier: 0\n    domain: payment\n";
+
+#[test]
+fn playbook_mistakes() {
+    // Each mistake reported at its own value: both text and action, an unknown method, a URL
+    // that is not http(s), a misspelt placeholder, a JSON body that is not JSON, neither url
+    // nor steps, a runbook URL with a placeholder.
+    let text = "\
+playbooks:
+  - id: checkout
+    title: Checkout errors
+    steps:
+      - text: Look at the dashboard.
+        action: {name: a, method: POST, url: 'http://ops/a'}
+      - action:
+          name: restart
+          method: FETCH
+          url: ftp://ops/restart
+          headers: {Content-Type: application/json, Bad Name: x}
+          body: '{\"text\": \"{{alert.sumary}}\"}'
+      - action:
+          name: notify
+          method: POST
+          url: 'http://ops/{{labels.pod}}'
+          headers: {Content-Type: application/json}
+          body: '{\"text\": {{alert.summary}}}'
+  - id: empty
+    title: Nothing yet
+  - id: link
+    title: Link
+    url: 'https://wiki/{{alert.id}}'
+";
+    let errors = errors_of(&[("services.yaml", ALERTING_SERVICE), ("alerting.yaml", text)]);
+    let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [5, 9, 10, 11, 12, 18, 19, 23], "{errors:?}");
+    insta::assert_snapshot!(rendered(&[
+        ("services.yaml", ALERTING_SERVICE),
+        ("alerting.yaml", text)
+    ]));
+}
+
+#[test]
+fn alert_rule_mistakes() {
+    // Dangling service and playbook, a bad and an out-of-range duration, a rule that sets
+    // nothing, a duplicate id.
+    let text = "\
+playbooks:
+  - {id: pb, title: PB, url: 'https://wiki.example/pb'}
+alert_rules:
+  - id: r1
+    match: {labels: {alertname: 'Checkout*'}, service: apii}
+    set: {service: checkout, playbook: pbb, auto_resolve_after: soon}
+  - id: r2
+    match: {severity: warning}
+    set: {auto_resolve_after: 10s}
+  - id: r1
+    set: {}
+";
+    let errors = errors_of(&[("services.yaml", ALERTING_SERVICE), ("alerting.yaml", text)]);
+    let at: Vec<(u64, u64)> = errors.iter().map(|e| (e.line, e.column)).collect();
+    assert_eq!(
+        at,
+        [
+            (10, 9),
+            (5, 56),
+            (6, 20),
+            (6, 40),
+            (6, 65),
+            (9, 31),
+            (11, 10)
+        ],
+        "{errors:?}"
+    );
+    insta::assert_snapshot!(rendered(&[
+        ("services.yaml", ALERTING_SERVICE),
+        ("alerting.yaml", text)
+    ]));
+}
+
+#[test]
+fn alert_rule_unknown_keys_and_values() {
+    // `set.playbok` is a typo serde refuses at parse time, with its line.
+    let text = "alert_rules:\n  - id: r\n    set: {playbok: x}\n";
+    let errors = errors_of(&[("alerting.yaml", text)]);
+    assert_eq!((errors.len(), errors[0].line), (1, 3), "{errors:?}");
+    let severity = "alert_rules:\n  - id: r\n    set:\n      severity: urgent\n";
+    let errors = errors_of(&[("alerting.yaml", severity)]);
+    assert_eq!(errors[0].line, 4, "{errors:?}");
+    insta::assert_snapshot!(format!(
+        "{}\n\n{}",
+        rendered(&[("alerting.yaml", text)]),
+        rendered(&[("alerting.yaml", severity)])
+    ));
 }

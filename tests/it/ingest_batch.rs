@@ -28,7 +28,15 @@ pub(crate) fn app_with(db: Db, settings: HttpSettings) -> (TestApp, AppState) {
     let shared: SharedClock = Arc::new(clock.clone());
     let state = AppState::new(db.clone(), shared, settings, None);
     let router = tocsin::http::router(state.clone());
-    (TestApp { db, clock, router }, state)
+    (
+        TestApp {
+            db,
+            clock,
+            router,
+            state: state.clone(),
+        },
+        state,
+    )
 }
 
 /// A `kind` integration key for checkout-api.
@@ -231,6 +239,7 @@ async fn queued_requests_are_written_before_the_writers_stop() {
             clock,
             Default::default(),
             0,
+            Arc::default(),
         ));
         let finished = ingest.take_finished().expect("first take");
         assert!(ingest.take_finished().is_none(), "{b}");

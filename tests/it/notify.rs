@@ -80,6 +80,7 @@ fn page() -> Message {
     message::compose(
         &alert(),
         Some(&service()),
+        None,
         "jon-doe",
         1,
         "https://tocsin.shop.example/",
@@ -114,7 +115,7 @@ fn message_gathers_playbook_links_and_ack_url() {
     let mut a = alert();
     a.annotations
         .insert("runbook_url".into(), "https://wiki/rb/latency".into());
-    let m = message::compose(&a, None, "jon-doe", 2, "https://t", "T");
+    let m = message::compose(&a, None, None, "jon-doe", 2, "https://t", "T");
     assert_eq!(
         m.playbook.map(|p| p.url),
         Some("https://wiki/rb/latency".into())
@@ -142,7 +143,7 @@ fn chat_payloads_neutralise_hostile_alert_text() {
     let mut a = alert();
     a.summary = "<!channel> @all [click](https://evil) *boom*".into();
     a.severity = None;
-    let m = message::compose(&a, None, "jon-doe", 1, "https://t", "T");
+    let m = message::compose(&a, None, None, "jon-doe", 1, "https://t", "T");
     insta::assert_json_snapshot!("notify_slack_hostile", chat::slack(&m));
     insta::assert_json_snapshot!("notify_mattermost_hostile", chat::mattermost(&m));
 }

@@ -147,6 +147,8 @@ fn small() -> Catalog {
     Catalog {
         schedules: vec![],
         escalation_policies: vec![],
+        playbooks: vec![],
+        alert_rules: vec![],
         tiers: vec![tier(0), tier(1)],
         teams: vec![team("t"), team("a-team")],
         domains: vec![domain("d1"), domain("d2"), domain("d3")],
@@ -430,6 +432,8 @@ fn graph() -> Catalog {
     let mut c = Catalog {
         schedules: vec![],
         escalation_policies: vec![],
+        playbooks: vec![],
+        alert_rules: vec![],
         tiers: vec![tier(0), tier(1)],
         teams: vec![team("t")],
         domains: ["web", "alpha", "beta", "data", "other", "empty"]

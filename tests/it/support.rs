@@ -134,6 +134,7 @@ pub struct TestApp {
     pub db: Db,
     pub clock: FakeClock,
     pub router: Router,
+    pub state: AppState,
 }
 
 impl TestApp {
@@ -144,7 +145,8 @@ impl TestApp {
         Self {
             db,
             clock,
-            router: tocsin::http::router(state),
+            router: tocsin::http::router(state.clone()),
+            state,
         }
     }
 

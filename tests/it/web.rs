@@ -2,7 +2,10 @@
 //! form (cookie + hidden CSRF field), then read pages as HTML. Content checks use the example
 //! organisation, so a page that renders but shows the wrong thing fails too.
 
+mod alert_actions;
+pub(crate) mod alerts;
 pub(crate) mod client;
+mod contacts;
 mod session;
 
 use axum::http::{StatusCode, header};
