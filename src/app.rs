@@ -33,6 +33,11 @@ pub fn state(
         secure_cookies: settings.secure_cookies,
         body_limit: settings.body_limit_bytes,
         session_hours: settings.session_hours,
+        ingest_limit: crate::alerts::limit::RateLimit {
+            events_per_minute: settings.ingest_events_per_minute,
+            burst: settings.ingest_burst,
+        },
+        ingest_writers: settings.ingest_writers,
     };
     AppState::new(db, clock, http, metrics)
 }
@@ -96,6 +101,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         state.wake.clone(),
         shutdown_signal(),
     );
+    let ingest_drained = state.ingest.take_finished();
     let listener = TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -103,6 +109,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!(%addr, database = %redact(&settings.database_url), "tocsin is serving");
     println!("Tocsin is listening on http://{addr}");
     serve_on(listener, state, shutdown_signal()).await?;
+    // The server has answered its last request; let the ingest writers finish what is queued.
+    if let Some(drained) = ingest_drained
+        && tokio::time::timeout(std::time::Duration::from_secs(10), drained)
+            .await
+            .is_err()
+    {
+        tracing::warn!("ingest writers did not drain within 10 s");
+    }
     // The engine saw the same signal; let its current tick and delivery finish.
     if let Err(e) = engine.await {
         tracing::warn!(error = %e, "engine task ended abnormally");

@@ -13,6 +13,12 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     pub session_hours: i64,
     pub log_format: LogFormat,
+    /// Events one integration may send per minute, sustained; 0 turns the limit off.
+    pub ingest_events_per_minute: u32,
+    /// Events an idle integration may send at once.
+    pub ingest_burst: u32,
+    /// Ingestion writer tasks (group commit); 0 = the backend's default (1 SQLite, 2 PostgreSQL).
+    pub ingest_writers: usize,
     /// Tocsin's address as people reach it, for links in notifications
     /// (default: `http://` + `listen`).
     pub base_url: String,
@@ -42,6 +48,9 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             session_hours: 12,
             log_format: LogFormat::Text,
+            ingest_events_per_minute: crate::alerts::limit::RateLimit::default().events_per_minute,
+            ingest_burst: crate::alerts::limit::RateLimit::default().burst,
+            ingest_writers: 0,
             base_url: String::new(),
             smtp_url: String::new(),
             email_from: "Tocsin <tocsin@localhost>".into(),

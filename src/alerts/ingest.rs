@@ -19,9 +19,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
+use crate::catalog::Catalog;
+use crate::db::{StoreError, Tx};
 use crate::http::AppState;
 use crate::http::error::AppError;
 
+use super::batch::Refused;
 use super::integration::{self, Integration, IntegrationKind};
 use super::integrations::{alertmanager, alertmanager_api, generic, grafana, pagerduty};
 use super::store::Outcome;
@@ -88,32 +91,74 @@ async fn integration_for(
     Ok(found)
 }
 
-/// Stores every event in one transaction: all or nothing, committed before the reply.
+/// What one event does, inside the batch's transaction: the single place per-event
+/// processing happens (routing rules go first, then the alert lifecycle).
+pub(crate) async fn ingest_one(
+    tx: &mut Tx,
+    catalog: &Catalog,
+    integration: &Integration,
+    event: &AlertEvent,
+    now: i64,
+) -> Result<Outcome, StoreError> {
+    // Alert rules: severity, service, playbook and auto-resolve (see `alerts::rules`). On a
+    // copy: a failed batch retries its requests with the events as received.
+    let mut event = event.clone();
+    let routed = super::rules::route(catalog, &integration.service, &mut event);
+    super::rules::ingest(tx, catalog, Some(integration), &routed, &event, now).await
+}
+
+/// Why a request's events were not stored, before or after queueing.
+enum NotStored {
+    /// Over the integration's rate limit: retry after this many seconds.
+    Limited(u64),
+    /// The writer queue stayed full: retry shortly.
+    Busy,
+    Failed(AppError),
+}
+
+impl NotStored {
+    /// The reply in our JSON error shape; 503 for a full queue, so senders retry.
+    fn into_response(self) -> Response {
+        match self {
+            Self::Busy => {
+                let body = json!({"error": "ingestion is saturated; try again shortly"});
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, BUSY_RETRY_AFTER)],
+                    axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Limited(retry_after) => AppError::TooManyRequests { retry_after }.into_response(),
+            Self::Failed(e) => e.into_response(),
+        }
+    }
+}
+
+/// Seconds a sender is asked to wait when the writer queue is full.
+const BUSY_RETRY_AFTER: &str = "1";
+
+/// Charges the rate limit, then hands every event to the writer and waits for the commit
+/// that contains them: a 2xx after this means they are stored.
 async fn store_all(
     s: &AppState,
     integration: &Integration,
-    events: &[AlertEvent],
-) -> Result<Vec<Outcome>, AppError> {
-    let now = s.clock.now_ms();
-    let catalog = s.catalog().await?;
-    let mut tx = s.db.begin().await?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    for event in events {
-        // Alert rules: severity, service, playbook and auto-resolve (see `alerts::rules`).
-        let mut event = event.clone();
-        let routed = super::rules::route(&catalog, &integration.service, &mut event);
-        outcomes.push(
-            super::rules::ingest(&mut tx, &catalog, Some(integration), &routed, &event, now)
-                .await?,
-        );
-    }
-    tx.commit().await?;
-    metrics::counter!("tocsin_alert_events_total").increment(events.len() as u64);
-    if outcomes.iter().any(Outcome::pages) {
-        // The first page should not wait for the engine's next one-second tick.
-        s.wake.notify_one();
-    }
-    Ok(outcomes)
+    events: Vec<AlertEvent>,
+) -> Result<Vec<Outcome>, NotStored> {
+    s.ingest
+        .limiter()
+        .take(&integration.id, events.len(), s.clock.now_ms())
+        .map_err(|retry_after| {
+            metrics::counter!("tocsin_ingest_rate_limited_total").increment(1);
+            NotStored::Limited(retry_after)
+        })?;
+    s.ingest
+        .submit(integration.clone(), events)
+        .await
+        .map_err(|e| match e {
+            Refused::Busy => NotStored::Busy,
+            Refused::Store(e) => NotStored::Failed(e.into()),
+        })
 }
 
 fn rejected(e: &ParseError) -> AppError {
@@ -140,7 +185,10 @@ async fn webhook(
 ) -> Result<Response, AppError> {
     let integration = integration_for(s, presented_key(headers), kind).await?;
     let events = events().map_err(|e| rejected(&e))?;
-    Ok(accepted(&store_all(s, &integration, &events).await?))
+    Ok(match store_all(s, &integration, events).await {
+        Ok(outcomes) => accepted(&outcomes),
+        Err(e) => e.into_response(),
+    })
 }
 
 async fn alertmanager_webhook(
@@ -194,8 +242,10 @@ async fn alertmanager_alerts(
             return Ok((StatusCode::BAD_REQUEST, axum::Json(json!(e.to_string()))).into_response());
         }
     };
-    store_all(&s, &integration, &events).await?;
-    Ok(StatusCode::OK.into_response())
+    Ok(match store_all(&s, &integration, events).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    })
 }
 
 /// PagerDuty's exact replies: 202 with the dedup key, 400 "invalid event" with every problem,
@@ -213,11 +263,47 @@ async fn pagerduty_enqueue(State(s): State<AppState>, body: Bytes) -> Result<Res
     if integration.kind != IntegrationKind::Pagerduty {
         return bad(pagerduty::invalid(&["Invalid routing key".to_string()]));
     }
-    let outcomes = store_all(&s, &integration, std::slice::from_ref(&event)).await?;
+    let outcomes = match store_all(&s, &integration, vec![event]).await {
+        Ok(outcomes) => outcomes,
+        Err(NotStored::Limited(retry_after)) => return Ok(pagerduty_throttled(retry_after)),
+        Err(NotStored::Busy) => return Ok(pagerduty_busy()),
+        Err(NotStored::Failed(e)) => return Err(e),
+    };
     let key = outcomes
         .first()
         .map_or(String::new(), |o| o.dedup_key.clone());
     Ok((StatusCode::ACCEPTED, axum::Json(pagerduty::success(&key))).into_response())
+}
+
+/// PagerDuty's 429 ("Too many API calls at a time", the event not ingested). PagerDuty
+/// publishes no exact body for it, so this is its error schema with its documented wording.
+fn pagerduty_throttled(retry_after: u64) -> Response {
+    let body = json!({
+        "status": "Request Limit Exceeded",
+        "message": "Too many API calls at a time",
+        "errors": ["Request Limit Exceeded"],
+    });
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after.to_string())],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// A 503 in PagerDuty's error shape; its clients retry any 5xx.
+fn pagerduty_busy() -> Response {
+    let body = json!({
+        "status": "unavailable",
+        "message": "Ingestion is saturated; retry later",
+        "errors": ["Service Unavailable"],
+    });
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, BUSY_RETRY_AFTER.to_string())],
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -6,11 +6,13 @@
 
 pub mod api;
 pub mod automation;
+pub mod batch;
 pub mod candidates;
 pub mod ingest;
 pub mod integration;
 pub mod integrations;
 pub mod lifecycle;
+pub mod limit;
 pub mod playbook;
 pub mod rules;
 pub mod store;

@@ -31,6 +31,10 @@ pub struct HttpSettings {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
     pub session_hours: i64,
+    /// Per-integration ingestion rate limit.
+    pub ingest_limit: crate::alerts::limit::RateLimit,
+    /// Ingestion writer tasks; 0 picks the backend's default (`alerts::batch`).
+    pub ingest_writers: usize,
 }
 
 impl Default for HttpSettings {
@@ -39,6 +43,8 @@ impl Default for HttpSettings {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             session_hours: 12,
+            ingest_limit: crate::alerts::limit::RateLimit::default(),
+            ingest_writers: 0,
         }
     }
 }
@@ -52,6 +58,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Option<PrometheusHandle>,
     pub snapshots: Arc<SnapshotCache>,
+    /// The ingestion rate limiter and group-commit writers (`alerts::batch`).
+    pub ingest: Arc<crate::alerts::batch::Ingest>,
     /// Poked after an alert is created so the engine pages at once instead of at its next
     /// one-second tick.
     pub wake: Arc<tokio::sync::Notify>,
@@ -66,6 +74,17 @@ impl AppState {
         settings: HttpSettings,
         metrics: Option<PrometheusHandle>,
     ) -> Self {
+        let snapshots = Arc::new(SnapshotCache::default());
+        let wake = Arc::new(tokio::sync::Notify::new());
+        // Needs a tokio runtime: the writers are spawned here, one set per state.
+        let ingest = Arc::new(crate::alerts::batch::Ingest::start(
+            db.clone(),
+            snapshots.clone(),
+            clock.clone(),
+            settings.ingest_limit,
+            settings.ingest_writers,
+            wake.clone(),
+        ));
         Self {
             db,
             clock,
@@ -73,8 +92,9 @@ impl AppState {
             // Five failures per username and address in five minutes, then a pause.
             limiter: Arc::new(LoginLimiter::new(5, 5 * 60 * 1000)),
             metrics,
-            snapshots: Arc::new(SnapshotCache::default()),
-            wake: Arc::new(tokio::sync::Notify::new()),
+            snapshots,
+            ingest,
+            wake,
             ack_key: Arc::new(tokio::sync::OnceCell::new()),
         }
     }

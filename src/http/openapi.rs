@@ -4,6 +4,8 @@
 //! [`Record`], the same trait the handlers are written over, so documenting a new kind is one
 //! line. Error responses are shared components with the `{"error", "detail"}` body.
 
+mod ingest;
+
 use std::sync::LazyLock;
 
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
@@ -85,6 +87,7 @@ pub fn build() -> OpenApi {
     doc.alerts();
     doc.contacts();
     doc.automation();
+    doc.ingestion();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)
@@ -101,6 +104,9 @@ pub fn build() -> OpenApi {
                     .build(),
             ),
         );
+    for (name, scheme) in ingest::schemes() {
+        components = components.security_scheme(name, scheme);
+    }
     for (_, name, when) in ERRORS {
         let response = ResponseBuilder::new()
             .description(when)

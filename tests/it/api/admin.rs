@@ -232,6 +232,11 @@ async fn openapi_document_lists_every_endpoint() {
         ("delete", "/api/v1/tokens/{id}".into()),
         ("get", "/api/v1/me".into()),
         ("get", "/api/v1/openapi.json".into()),
+        ("post", "/ingest/alertmanager".into()),
+        ("post", "/ingest/grafana".into()),
+        ("post", "/ingest/generic".into()),
+        ("post", "/api/v2/alerts".into()),
+        ("post", "/v2/enqueue".into()),
     ];
     let kinds = new_records().into_iter().map(|(kind, _, _)| kind);
     for kind in kinds.chain(["playbooks", "alert-rules", "severities"]) {
@@ -248,7 +253,8 @@ async fn openapi_document_lists_every_endpoint() {
         let op = &paths[path.as_str()][*method];
         assert!(op.is_object(), "{method} {path} is documented");
         assert!(op["responses"].is_object(), "{method} {path} has responses");
-        if path != "/api/v1/openapi.json" {
+        // PagerDuty's key is in the body: a bad one is its 400, not a 401.
+        if path != "/api/v1/openapi.json" && path != "/v2/enqueue" {
             assert!(op["security"].is_array(), "{method} {path} needs a token");
             assert!(op["responses"]["401"].is_object());
         }
