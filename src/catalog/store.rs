@@ -16,7 +16,7 @@ use super::{
 /// in Rust, because PostgreSQL's `order by` on text follows the server's collation.
 pub async fn load(db: &Db) -> Result<Catalog, StoreError> {
     // One read transaction: a consistent snapshot even while a writer commits.
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_read().await?;
     let catalog = load_in(&mut tx).await?;
     // End the read transaction now rather than leaving a deferred rollback to the pool: until
     // it runs, the connection sits idle in a transaction holding its read locks.

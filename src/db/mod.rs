@@ -132,8 +132,19 @@ impl Db {
         }
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction that may write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails
+    /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out, whenever another connection
+    /// committed in between. SQLite serialises writers anyway; this makes them queue.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Starts a read-only transaction: one consistent snapshot, taking no write lock.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),

@@ -93,12 +93,15 @@ fn replay(site: &Site) {
                 let status = r.status();
                 *by_status.entry(status.as_u16()).or_default() += 1;
                 sent += 1;
-                assert!(
-                    !status.is_server_error(),
-                    "{b}: {} -> {status}: {}",
-                    file.display(),
-                    r.text().unwrap_or_default()
-                );
+                if status.is_server_error() {
+                    let log = std::fs::read_to_string(site.dir.path().join("serve.log"));
+                    panic!(
+                        "{b}: {} -> {status}: {}\nserver log:\n{}",
+                        file.display(),
+                        r.text().unwrap_or_default(),
+                        log.unwrap_or_default()
+                    );
+                }
             }
         }
     }
