@@ -1,7 +1,8 @@
 //! The per-person throttle: a storm on one service must not page someone hundreds of times.
 //!
-//! Each person gets at most [`MAX_DIRECT`] separate pages about one service within
-//! [`WINDOW_MS`]; further pages about that service go into one *bundle* message, sent
+//! Each person gets at most [`MAX_DIRECT`] separate pages about one service's still
+//! unacknowledged alerts within [`WINDOW_MS`]; further pages about that service go into one
+//! *bundle* message, sent
 //! [`BUNDLE_DELAY_MS`] after the first of them and listing every alert still open by then.
 //! The count is per (person, service) on purpose: a new alert on another service is unrelated
 //! to the storm and pages at once, however loud the storm is. Bundling delays, it never

@@ -157,22 +157,23 @@ async fn two_owners_step_each_escalation_once_and_deliver_each_row_once() {
     }
 }
 
-/// Posts `n` alerts to `base` from 8 threads; their dedup keys start with `prefix`.
-fn post_alerts(base: &str, key: &str, prefix: &str, n: usize) {
+/// Posts up to `n` alerts to `base` from 4 threads until the server stops answering.
+fn post_alerts_until_refused(base: &str, key: &str, prefix: &str, n: usize) {
     std::thread::scope(|s| {
-        for t in 0..8 {
+        for t in 0..4 {
             s.spawn(move || {
                 let client = Client::new();
-                for i in (t..n).step_by(8) {
+                for i in (t..n).step_by(4) {
                     let body =
                         serde_json::json!({"summary": "ha", "dedup_key": format!("{prefix}-{i}")});
-                    let r = client
+                    let sent = client
                         .post(format!("{base}/ingest/generic"))
                         .bearer_auth(key)
                         .json(&body)
-                        .send()
-                        .expect("post alert");
-                    assert!(r.status().is_success(), "{}", r.status());
+                        .send();
+                    if sent.is_err() {
+                        return;
+                    }
                 }
             });
         }
@@ -191,29 +192,51 @@ fn a_killed_instances_leases_are_taken_over_within_30_seconds() {
     let mut b = Proc::start(&site, free_port(), "b");
     a.wait_ready(&client);
     b.wait_ready(&client);
-    let a_owner = format!(":{}:", a.pid());
-    // Alerts go to B; A only runs its engine. Kill A at varying moments of its ticks until
-    // the kill catches it holding leases (the premise of the test, checked, not assumed).
-    let mut held = Vec::new();
-    for attempt in 0..6 {
-        post_alerts(&b.base, &site.key, &format!("try{attempt}"), 200);
-        std::thread::sleep(Duration::from_millis(150 * attempt));
-        a.kill9();
-        let killed = Instant::now();
-        held = rt.block_on(async {
+    // Alerts go to A, which steps each at once (ingestion wakes its engine). While they
+    // arrive, freeze A (SIGSTOP) at short intervals and look: once it is frozen holding
+    // leases, kill it there (the premise of the test, checked, not assumed); otherwise let it
+    // go on (SIGCONT). Requests cut off by the kill are not stored and not counted: only
+    // committed alerts are checked below.
+    let held_by = |owner: &str| {
+        rt.block_on(async {
             let db = site.db().await;
             let mut held = Vec::new();
             for id in all_alerts(&db).await.into_keys() {
                 let e = engine_store::escalation(&db, &id).await.unwrap().unwrap();
                 if e.state == "active"
                     && e.cursor.level == 0
-                    && e.lease_owner.is_some_and(|o| o.contains(&a_owner))
+                    && e.lease_owner.is_some_and(|o| o.contains(owner))
                 {
                     held.push(id);
                 }
             }
             held
+        })
+    };
+    let signal = |sig: &str, pid: u32| {
+        let _ = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status();
+    };
+    let mut held = Vec::new();
+    for attempt in 0..3 {
+        let a_owner = format!(":{}:", a.pid());
+        let (base, key) = (a.base.clone(), site.key.clone());
+        let posting = std::thread::spawn(move || {
+            post_alerts_until_refused(&base, &key, &format!("try{attempt}"), 2000)
         });
+        for _ in 0..200 {
+            std::thread::sleep(Duration::from_millis(10));
+            signal("-STOP", a.pid());
+            held = held_by(&a_owner);
+            if !held.is_empty() {
+                break;
+            }
+            signal("-CONT", a.pid());
+        }
+        a.kill9();
+        let killed = Instant::now();
+        let _ = posting.join();
         if !held.is_empty() {
             eprintln!("attempt {attempt}: A died holding {} leases", held.len());
             wait_for_takeover(&site, &rt, killed);
@@ -222,7 +245,7 @@ fn a_killed_instances_leases_are_taken_over_within_30_seconds() {
         a = Proc::start(&site, free_port(), "a");
         a.wait_ready(&client);
     }
-    panic!("six kills never caught A holding a lease ({held:?})");
+    panic!("A was never caught holding a lease ({held:?})");
 }
 
 /// Every escalation has paged level 0, once per alert, within 30 s of the kill.

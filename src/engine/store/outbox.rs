@@ -51,9 +51,10 @@ pub async fn insert_message(tx: &mut Tx, m: &NewMessage<'_>) -> Result<bool, Sto
     Ok(n > 0)
 }
 
-/// How many other alerts than `alert_id` paged `person` directly (not bundled) about
-/// `service` since `since`: the throttle's count. The alert itself is left out so that its
-/// own later levels and rounds are never bundled.
+/// How many other alerts than `alert_id`, still unacknowledged, paged `person` directly (not
+/// bundled) about `service` since `since`: the throttle's count. The alert itself is left out
+/// so that its own later levels and rounds are never bundled; handled alerts are left out
+/// because a person keeping up with their pages is not in a storm.
 pub async fn direct_pages_since(
     tx: &mut Tx,
     person: &str,
@@ -61,8 +62,10 @@ pub async fn direct_pages_since(
     since: i64,
     alert_id: &str,
 ) -> Result<i64, StoreError> {
-    const SQL: &str = "select count(distinct alert_id) from outbox where person_id = $1 \
-        and service_id = $2 and kind = 'page' and created_at >= $3 and alert_id <> $4";
+    const SQL: &str = "select count(distinct o.alert_id) from outbox o \
+        join alerts a on a.id = o.alert_id where o.person_id = $1 and o.service_id = $2 \
+        and o.kind = 'page' and o.created_at >= $3 and o.alert_id <> $4 \
+        and a.status = 'triggered'";
     let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(SQL)
         .bind(person)
         .bind(service)
