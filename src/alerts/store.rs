@@ -308,7 +308,8 @@ async fn update_progress(tx: &mut Tx, a: &Alert) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn log(
+/// Appends a line to an alert's event log.
+pub async fn log(
     tx: &mut Tx,
     alert: &str,
     at: i64,

@@ -231,17 +231,7 @@ pub async fn log(
     kind: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    const SQL: &str = "insert into alert_log (alert_id, at, kind, actor, detail) \
-        values ($1, $2, $3, 'engine', $4)";
-    on_tx!(tx, |c| sqlx::query(SQL)
-        .bind(alert_id)
-        .bind(at)
-        .bind(kind)
-        .bind(detail)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    crate::alerts::store::log(tx, alert_id, at, kind, "engine", detail).await
 }
 
 /// The alert's service, when it opened and its response deadline (None when it is gone).

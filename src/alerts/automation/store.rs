@@ -12,28 +12,7 @@ use crate::{on_db, on_tx};
 
 use super::Request;
 
-/// Appends a line to an alert's log.
-pub async fn log(
-    tx: &mut Tx,
-    alert: &str,
-    at: Millis,
-    kind: &str,
-    actor: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
-    const SQL: &str =
-        "insert into alert_log (alert_id, at, kind, actor, detail) values ($1, $2, $3, $4, $5)";
-    on_tx!(tx, |c| sqlx::query(SQL)
-        .bind(alert)
-        .bind(at)
-        .bind(kind)
-        .bind(actor)
-        .bind(detail)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
-}
+pub use crate::alerts::store::log;
 
 /// The service of the open alert this integration raised under `key`, if any.
 pub async fn open_service(
