@@ -94,12 +94,22 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
     let state = state(db.clone(), clock.clone(), settings, metrics_handle());
     let deliverer = deliverer(&state, settings).await?;
+    // One listener for the signal, its outcome kept in a watch channel: a task that starts
+    // waiting after the signal arrived (the engine, spawned concurrently) still sees it.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
     let engine = crate::engine::start(
         db.clone(),
         clock,
         Some(deliverer),
         state.wake.clone(),
-        shutdown_signal(),
+        stopped(stop_rx.clone()),
     );
     let ingest_drained = state.ingest.take_finished();
     let listener = TcpListener::bind(&settings.listen)
@@ -108,7 +118,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact(&settings.database_url), "tocsin is serving");
     println!("Tocsin is listening on http://{addr}");
-    serve_on(listener, state, shutdown_signal()).await?;
+    serve_on(listener, state, stopped(stop_rx)).await?;
     // The server has answered its last request; let the ingest writers finish what is queued.
     if let Some(drained) = ingest_drained
         && tokio::time::timeout(std::time::Duration::from_secs(10), drained)
