@@ -209,8 +209,7 @@ async fn deliver_one(
     owner: &str,
     row: &OutboxRow,
 ) -> Result<Outcome, StoreError> {
-    let alerts = store::message_alerts(db, row).await?;
-    if store::triggered_among(db, &alerts).await? == 0 {
+    if store::triggered_in(db, row).await? == 0 {
         let why = "not sent: acknowledged or resolved before it was due";
         store::outbox_cancelled(db, row.id, owner, why).await?;
         return Ok(Outcome::Cancelled);

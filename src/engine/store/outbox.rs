@@ -132,17 +132,15 @@ pub async fn message_alerts(db: &Db, row: &OutboxRow) -> Result<Vec<String>, Sto
     Ok(ids)
 }
 
-/// How many of `alert_ids` still wait for someone (triggered).
-pub async fn triggered_among(db: &Db, alert_ids: &[String]) -> Result<usize, StoreError> {
-    const SQL: &str = "select status from alerts where id = $1";
-    let mut n = 0;
-    for id in alert_ids {
-        let status: Option<(String,)> =
-            on_db!(db, |p| sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?;
-        if status.is_some_and(|(s,)| s == "triggered") {
-            n += 1;
-        }
-    }
+/// How many of a row's alerts (its own, and a bundle's others) still wait for someone.
+pub async fn triggered_in(db: &Db, row: &OutboxRow) -> Result<i64, StoreError> {
+    const SQL: &str = "select count(*) from alerts where status = 'triggered' and (id = $1 \
+        or id in (select alert_id from outbox_items where outbox_id = $2))";
+    let (n,): (i64,) = on_db!(db, |p| sqlx::query_as(SQL)
+        .bind(&row.alert_id)
+        .bind(row.id)
+        .fetch_one(p)
+        .await)?;
     Ok(n)
 }
 
