@@ -38,6 +38,9 @@ pub fn state(
             burst: settings.ingest_burst,
         },
         ingest_writers: settings.ingest_writers,
+        base_url: settings.public_url(),
+        slack_signing_secret: settings.slack_signing_secret.clone(),
+        mattermost_token: settings.mattermost_token.clone(),
     };
     AppState::new(db, clock, http, metrics)
 }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod escalation;
 pub mod handbook;
 pub mod http;
+pub mod incidents;
 pub mod notify;
 pub mod oncall;
 pub mod people;

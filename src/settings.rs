@@ -30,6 +30,10 @@ pub struct Settings {
     /// addresses. Off by default: a self-hosted Mattermost on the LAN is the common case.
     /// Link-local and unspecified addresses (cloud metadata) are always refused.
     pub block_private_targets: bool,
+    /// The signing secret of the Slack app whose `/incident` command points at Tocsin.
+    pub slack_signing_secret: String,
+    /// The token Mattermost sends with the `/incident` command.
+    pub mattermost_token: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -55,6 +59,8 @@ impl Default for Settings {
             smtp_url: String::new(),
             email_from: "Tocsin <tocsin@localhost>".into(),
             block_private_targets: false,
+            slack_signing_secret: String::new(),
+            mattermost_token: String::new(),
         }
     }
 }

@@ -533,6 +533,16 @@ pub async fn get(db: &Db, id: &str) -> Result<(Alert, Vec<LogEntry>), StoreError
     Ok((alert_from(row)?, log))
 }
 
+/// An alert read inside a transaction (without its log); NotFound when there is none.
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Alert, StoreError> {
+    let sql = format!("select {ALERT_COLUMNS} from alerts where id = $1");
+    let row: AlertRow = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    alert_from(row)
+}
+
 /// Like [`list`], for paging through pages that must not skip an alert: alerts of one batch
 /// share `created_at`, so the next page starts after the last shown (`created_at`, id), not
 /// merely before its instant (no id sorts below '', so None means "before the instant"). Up

@@ -61,6 +61,29 @@ pub async fn start_escalation(
     Ok(Some(policy))
 }
 
+/// Escalates `alert_id` through `policy` instead of its service's (an incident paging another
+/// team through that team's policy), level 0 due at once.
+pub async fn escalate_with(
+    tx: &mut Tx,
+    alert_id: &str,
+    policy: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    const SQL: &str = "insert into escalations \
+        (alert_id, policy_id, next_level, round, next_at, state, started_at) \
+        values ($1, $2, 0, 0, $3, 'active', $3) on conflict (alert_id) do update set \
+        policy_id = excluded.policy_id, next_level = 0, round = 0, next_at = excluded.next_at, \
+        state = 'active'";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(alert_id)
+        .bind(policy)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Stops an alert's escalation inside the transaction that acknowledged or resolved it; false
 /// when there was nothing active to stop. On PostgreSQL this waits for a tick that is paging
 /// the alert right now, so a page is either committed before the stop or never written.

@@ -35,6 +35,12 @@ pub struct HttpSettings {
     pub ingest_limit: crate::alerts::limit::RateLimit,
     /// Ingestion writer tasks; 0 picks the backend's default (`alerts::batch`).
     pub ingest_writers: usize,
+    /// The public address of this server, for links in messages (`Settings::public_url`).
+    pub base_url: String,
+    /// Slack's signing secret for the incident slash command (empty: Slack is refused).
+    pub slack_signing_secret: String,
+    /// Mattermost's slash command token (empty: Mattermost is refused).
+    pub mattermost_token: String,
 }
 
 impl Default for HttpSettings {
@@ -45,6 +51,9 @@ impl Default for HttpSettings {
             session_hours: 12,
             ingest_limit: crate::alerts::limit::RateLimit::default(),
             ingest_writers: 0,
+            base_url: "http://127.0.0.1:8080".into(),
+            slack_signing_secret: String::new(),
+            mattermost_token: String::new(),
         }
     }
 }
@@ -63,6 +72,8 @@ pub struct AppState {
     /// Poked after an alert is created so the engine pages at once instead of at its next
     /// one-second tick.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Incident changes, for the live pages (server-sent events).
+    pub live: Arc<crate::incidents::live::Live>,
     /// The key of one-click acknowledge links, read from the database once.
     ack_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -95,6 +106,7 @@ impl AppState {
             snapshots,
             ingest,
             wake,
+            live: Arc::new(crate::incidents::live::Live::default()),
             ack_key: Arc::new(tokio::sync::OnceCell::new()),
         }
     }

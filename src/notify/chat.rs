@@ -110,7 +110,7 @@ pub fn color(s: Option<Severity>) -> &'static str {
 }
 
 /// Cuts to at most `max` characters, marking the cut with an ellipsis.
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -120,7 +120,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Slack's three control characters; escaping `<` is what stops `<!channel>` and forged links.
-fn slack_escape(s: &str) -> String {
+pub(crate) fn slack_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -154,7 +154,7 @@ fn utc(ms: Millis) -> String {
 
 /// Backslash-escapes Markdown punctuation so a summary cannot become a link or heading, and
 /// breaks `@` mentions.
-fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in no_mentions(s).chars() {
         if "\\`*_[]()#<>~|!".contains(c) {
@@ -167,7 +167,7 @@ fn md_escape(s: &str) -> String {
 
 /// Mattermost turns `@channel`, `@all`, `@here` (and `@someone`) in any text into
 /// notifications; a word joiner after `@` keeps the text readable and inert.
-fn no_mentions(s: &str) -> String {
+pub(crate) fn no_mentions(s: &str) -> String {
     s.replace('@', "@\u{2060}")
 }
 

@@ -181,3 +181,14 @@ pub async fn server_secret(db: &Db, name: &str) -> Result<String, StoreError> {
     let (value,): (String,) = on_db!(db, |p| sqlx::query_as(SELECT).bind(name).fetch_one(p).await)?;
     Ok(value)
 }
+
+/// A person's chat and email contact methods as (kind, target), oldest first: where incident
+/// messages reach them. Webhook methods are left out: they expect signed alert pages.
+pub async fn targets_of(tx: &mut Tx, person: &str) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "select kind, target from contact_methods where person_id = $1 \
+        and kind <> 'webhook' order by created_at, id";
+    Ok(on_tx!(tx, |c| sqlx::query_as(SQL)
+        .bind(person)
+        .fetch_all(c)
+        .await)?)
+}

@@ -15,6 +15,7 @@ mod delivery;
 mod engine;
 mod fuzz_corpus;
 mod ha;
+mod incidents;
 mod ingest_batch;
 mod notify;
 mod oncall;
