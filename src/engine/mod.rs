@@ -337,6 +337,18 @@ pub async fn run_with(
         {
             tracing::warn!(error = %e, "outbox delivery failed");
         }
+        if let Some(d) = &deliverer
+            && let Err(e) = crate::incidents::deliver::deliver_due(
+                &db,
+                d.as_ref(),
+                clock.as_ref(),
+                &owner,
+                DELIVERY_BATCH,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "incident message delivery failed");
+        }
     }
     tracing::info!(%owner, "engine stopped");
 }

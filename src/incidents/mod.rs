@@ -4,7 +4,9 @@
 //! `command.rs` (one transaction each, timeline entry and outgoing messages included), the
 //! SQL in `store.rs`, the living document in `document.rs`.
 
+pub mod chat;
 pub mod command;
+pub mod deliver;
 pub mod document;
 pub mod error;
 pub mod live;
