@@ -61,14 +61,17 @@ fn refused(e: verify::Refused) -> Response {
         .into_response()
 }
 
-fn form(body: &[u8]) -> Result<Form, Response> {
+/// The form fields, or a 400 saying the body is not a slash command.
+fn form(body: &[u8]) -> Result<Form, Box<Response>> {
     serde_urlencoded::from_bytes(body).map_err(|e| {
         let error = format!("the body is not a form-encoded slash command: {e}");
-        (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({ "error": error })),
+        Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({ "error": error })),
+            )
+                .into_response(),
         )
-            .into_response()
     })
 }
 
@@ -89,7 +92,7 @@ async fn slack_command(State(state): State<AppState>, headers: HeaderMap, body: 
     }
     match form(&body) {
         Ok(f) => answer(state, "slack", f).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -100,7 +103,7 @@ async fn mattermost_command(
 ) -> Response {
     let f = match form(&body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(e) = verify::mattermost(
         &state.settings.mattermost_token,

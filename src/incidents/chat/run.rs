@@ -172,10 +172,17 @@ async fn run_parsed(
             let full = store::full(ctx.db, id).await?;
             // Reading the document changes nothing, so its chat line is best effort: a
             // closed incident's document is still there to read.
-            if let Err(e) = record(&ctx, caller, id).await {
-                tracing::debug!(error = %e, "chat line for doc not recorded");
-            }
-            return Ok(Reply::ephemeral(doc(&ctx, caller, &full)));
+            let recorded = match record(&ctx, caller, id).await {
+                Ok(()) => Some(id),
+                Err(e) => {
+                    tracing::debug!(error = %e, "chat line for doc not recorded");
+                    None
+                }
+            };
+            return Ok(Reply {
+                changed: recorded,
+                ..Reply::ephemeral(doc(&ctx, caller, &full))
+            });
         }
         Command::Link => {
             bind(&ctx, caller, id).await?;
