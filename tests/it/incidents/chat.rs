@@ -162,45 +162,37 @@ async fn declare_from_slack_then_run_the_incident_from_chat() {
         assert_eq!(i.incident.declared_by, "Jon Doe", "{}", b.backend);
         assert_eq!(i.services, vec!["checkout-api".to_string()]);
 
-        // No reference: the channel the incident was declared from is bound to it.
-        said(
-            &c.slack("jon.doe", "status identified payments DB out of disk")
-                .await,
-            "in_channel",
-            "INC-1 is now *identified*",
-        );
-        said(&c.slack("jon.doe", "sev sev0").await, "in_channel", "Sev 0");
-        said(
-            &c.slack("jon.doe", "ic me").await,
-            "in_channel",
-            "Jon Doe is now Incident Commander",
-        );
-        said(
-            &c.slack("jon.doe", "ol @jane.doe").await,
-            "in_channel",
-            "Jane Doe is now Ops Lead",
-        );
-        // From Mattermost, another channel: the incident is named.
-        said(
-            &c.mattermost(TOKEN, "mei.lin", "INC-1 cl me").await,
-            "in_channel",
-            "Mei Lin is now Communications Lead",
-        );
-        said(
-            &c.slack("jon.doe", "note Primary *disk* is full\nfailing over")
-                .await,
-            "in_channel",
-            "Noted on INC-1",
-        );
-        said(
-            &c.slack(
+        // No reference: the channel the incident was declared from is bound to it. Mei Lin
+        // runs hers from Mattermost, another channel, naming the incident.
+        let update = "update Customers cannot check out. Actions: failing over the payments DB";
+        for (user, text, needle) in [
+            (
+                "jon.doe",
+                "status identified DB out of disk",
+                "INC-1 is now *identified*",
+            ),
+            ("jon.doe", "sev sev0", "INC-1 is now Sev 0"),
+            ("jon.doe", "ic me", "Jon Doe is now Incident Commander"),
+            ("jon.doe", "ol @jane.doe", "Jane Doe is now Ops Lead"),
+            (
                 "mei.lin",
-                "update Customers cannot check out. Actions: failing over the payments DB",
-            )
-            .await,
-            "in_channel",
-            "Stakeholder update posted for INC-1",
-        );
+                "INC-1 cl me",
+                "Mei Lin is now Communications Lead",
+            ),
+            (
+                "jon.doe",
+                "note Primary *disk* is full\nfailing over",
+                "Noted on INC-1",
+            ),
+            ("mei.lin", update, "Stakeholder update posted for INC-1"),
+        ] {
+            let answer = if text.starts_with("INC-1") {
+                c.mattermost(TOKEN, user, text).await
+            } else {
+                c.slack(user, text).await
+            };
+            said(&answer, "in_channel", needle);
+        }
         let doc = c.slack("jon.doe", "doc").await;
         said(&doc, "ephemeral", "INC-1");
         // An unknown chat user acts under their chat name, without a person.
@@ -340,79 +332,33 @@ async fn refusals_are_ephemeral_answers_that_change_nothing() {
     for b in backends().await {
         seed_example(&b.db).await;
         let c = chat(&b.db, SECRET, TOKEN);
-        said(
-            &c.slack("jon.doe", "status resolved").await,
-            "ephemeral",
-            "No incident is bound to this channel",
-        );
-        said(
-            &c.slack("jon.doe", "INC-99 status resolved").await,
-            "ephemeral",
-            "No such incident",
-        );
-        said(
-            &c.slack("jon.doe", "link #42").await,
-            "ephemeral",
-            "No such incident",
-        );
-        said(
-            &c.slack("jon.doe", "frobnicate").await,
-            "ephemeral",
-            "unknown command",
-        );
-        said(
-            &c.slack("jon.doe", "help").await,
-            "ephemeral",
-            "declare <title>",
-        );
-        said(
-            &c.slack("jon.doe", "").await,
-            "ephemeral",
-            "`/incident` commands",
-        );
-        said(
-            &c.slack("jon.doe", "declare Search slow --sev sev9").await,
-            "ephemeral",
-            "unknown severity",
-        );
+        let refusals = [
+            ("status resolved", "No incident is bound to this channel"),
+            ("INC-99 status resolved", "No such incident"),
+            ("link #42", "No such incident"),
+            ("frobnicate", "unknown command"),
+            ("help", "declare <title>"),
+            ("", "`/incident` commands"),
+            ("declare Search slow --sev sev9", "unknown severity"),
+        ];
+        for (text, needle) in refusals {
+            said(&c.slack("jon.doe", text).await, "ephemeral", needle);
+        }
         assert_eq!(c.incident_count().await, 0);
 
-        said(
-            &c.slack("jon.doe", "declare Search slow --sev sev2").await,
-            "in_channel",
-            "INC-1",
-        );
+        let declared = c.slack("jon.doe", "declare Search slow --sev sev2").await;
+        said(&declared, "in_channel", "INC-1");
         let before = store::full(&c.db, 1).await.unwrap();
-        said(
-            &c.slack("jon.doe", "sev sev9").await,
-            "ephemeral",
-            "unknown severity",
-        );
-        said(
-            &c.slack("jon.doe", "sev sev2").await,
-            "ephemeral",
-            "already",
-        );
-        said(
-            &c.slack("jon.doe", "ic nobody").await,
-            "ephemeral",
-            "unknown person",
-        );
-        said(
-            &c.slack("night.owl", "ic me").await,
-            "ephemeral",
-            "does not know which person you are",
-        );
-        said(
-            &c.slack("jon.doe", "status investigating").await,
-            "ephemeral",
-            "already investigating",
-        );
-        said(
-            &c.slack("jon.doe", "status fixed").await,
-            "ephemeral",
-            "usage",
-        );
+        for (user, text, needle) in [
+            ("jon.doe", "sev sev9", "unknown severity"),
+            ("jon.doe", "sev sev2", "already"),
+            ("jon.doe", "ic nobody", "unknown person"),
+            ("night.owl", "ic me", "does not know which person you are"),
+            ("jon.doe", "status investigating", "already investigating"),
+            ("jon.doe", "status fixed", "usage"),
+        ] {
+            said(&c.slack(user, text).await, "ephemeral", needle);
+        }
         assert_eq!(
             store::full(&c.db, 1).await.unwrap(),
             before,
@@ -435,5 +381,20 @@ async fn refusals_are_ephemeral_answers_that_change_nothing() {
         );
         let f = store::full(&c.db, 1).await.unwrap();
         assert_eq!(f.incident.status, Status::Monitoring);
+
+        // A body that is not one slash command's form is a 400 with a JSON error.
+        let twice = format!("token={TOKEN}&channel_id=C&text=help&text=doc");
+        let req = Request::post("/chat/mattermost/command")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(twice))
+            .unwrap();
+        let (status, v) = c.send(req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a form-encoded slash command")
+        );
     }
 }
