@@ -296,6 +296,28 @@ async fn permanent_errors_and_eight_failures_give_up_visibly() {
             counts.iter().any(|(s, n)| s == "failed" && *n == 4),
             "{counts:?}"
         );
+        // Failed messages stay visible in /metrics (read from the database at scrape time).
+        let clock: tocsin::clock::SharedClock = Arc::new(app.clock.clone());
+        let handle = tocsin::app::metrics_handle();
+        let state = tocsin::http::AppState::new(app.db.clone(), clock, Default::default(), handle);
+        let req = axum::http::Request::get("/metrics")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(tocsin::http::router(state), req)
+            .await
+            .unwrap();
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_bytes().to_vec()).unwrap();
+        assert!(
+            text.contains("tocsin_incident_messages{status=\"failed\"} 4"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tocsin_incident_messages{status=\"pending\"} 0"),
+            "{text}"
+        );
     }
 }
 
