@@ -10,10 +10,10 @@ use std::time::Duration;
 use tocsin::catalog::snapshot::Snapshot;
 use tocsin::clock::Clock;
 use tocsin::db::Db;
+use tocsin::incidents::Subscriber;
 use tocsin::incidents::command::{self, Actor, Ctx, Declaration, NewUpdate};
 use tocsin::incidents::deliver::{self, WEBHOOK_SECRET};
 use tocsin::incidents::store::{delivery, messages};
-use tocsin::incidents::{Subscriber, store};
 use tocsin::notify::deliver::Deliverer;
 use tocsin::notify::email::Mailer;
 use tocsin::notify::webhook::{DEFAULT_TOLERANCE, verify_signature};
@@ -406,5 +406,4 @@ async fn the_engine_loop_delivers_incident_messages() {
     let _ = stop.send(());
     engine.await.unwrap();
     assert_eq!(http.received().len(), 3, "declared, IC, update");
-    let _ = store::full(&app.db, 1).await.unwrap();
 }
