@@ -337,18 +337,7 @@ pub async fn run_with(
         {
             tracing::warn!(error = %e, "outbox delivery failed");
         }
-        if let Some(d) = &deliverer
-            && let Err(e) = crate::incidents::deliver::deliver_due(
-                &db,
-                d.as_ref(),
-                clock.as_ref(),
-                &owner,
-                DELIVERY_BATCH,
-            )
-            .await
-        {
-            tracing::warn!(error = %e, "incident message delivery failed");
-        }
+        crate::incidents::deliver::pass(&db, deliverer.as_deref(), clock.as_ref(), &owner).await;
     }
     tracing::info!(%owner, "engine stopped");
 }

@@ -30,6 +30,20 @@ pub struct Report {
     pub gave_up: usize,
 }
 
+/// Messages sent per engine pass; the rest wait for the next second.
+const BATCH: u32 = 50;
+
+/// The engine loop's hook: one pass when a deliverer is configured (without one, messages
+/// stay pending and visible). Errors are logged; the next pass retries.
+pub async fn pass(db: &Db, deliverer: Option<&dyn Deliver>, clock: &dyn Clock, owner: &str) {
+    let Some(d) = deliverer else { return };
+    match deliver_due(db, d, clock, owner, BATCH).await {
+        Ok(r) if r.retrying > 0 || r.gave_up > 0 => tracing::info!(?r, "incident messages"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "incident message delivery failed"),
+    }
+}
+
 /// Claims the messages due at the clock's time and sends them through `deliverer`, recording
 /// each outcome at the clock's time after its attempt.
 pub async fn deliver_due(
