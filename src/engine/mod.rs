@@ -337,6 +337,7 @@ pub async fn run_with(
         {
             tracing::warn!(error = %e, "outbox delivery failed");
         }
+        crate::incidents::deliver::pass(&db, deliverer.as_deref(), clock.as_ref(), &owner).await;
     }
     tracing::info!(%owner, "engine stopped");
 }

@@ -81,6 +81,20 @@ pub type DeliverFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryErro
 /// Sends one outbox row through whatever channel reaches its person. Implemented by `notify`.
 pub trait Deliver: Send + Sync {
     fn deliver<'a>(&'a self, row: &'a OutboxRow) -> DeliverFuture<'a>;
+
+    /// Sends one incident message (`incidents::deliver`). A deliverer that cannot (a test
+    /// double for pages only) fails retryably, so the message waits rather than being lost.
+    fn deliver_incident<'a>(
+        &'a self,
+        _message: &'a crate::incidents::store::delivery::Claimed,
+    ) -> DeliverFuture<'a> {
+        Box::pin(async {
+            Err(DeliveryError {
+                message: "this deliverer does not send incident messages".into(),
+                retryable: true,
+            })
+        })
+    }
 }
 
 /// When to try again after the `attempts`-th failed attempt (1 = the first), or None to give

@@ -45,6 +45,18 @@ async fn metrics(State(s): State<AppState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "reading outbox counts for /metrics"),
     }
+    match crate::incidents::store::delivery::counts(&s.db).await {
+        Ok(counts) => {
+            for status in ["pending", "sent", "failed"] {
+                let n = counts
+                    .iter()
+                    .find(|(st, _)| st == status)
+                    .map_or(0, |c| c.1);
+                metrics::gauge!("tocsin_incident_messages", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading incident message counts for /metrics"),
+    }
     match &s.metrics {
         Some(h) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -5,7 +5,9 @@
 //! SQL in `store.rs`, the living document in `document.rs`.
 
 pub mod api;
+pub mod chat;
 pub mod command;
+pub mod deliver;
 pub mod document;
 pub mod error;
 pub mod live;

@@ -171,4 +171,18 @@ impl Deliver for Deliverer {
     fn deliver<'a>(&'a self, row: &'a OutboxRow) -> DeliverFuture<'a> {
         Box::pin(self.deliver_row(row))
     }
+
+    fn deliver_incident<'a>(
+        &'a self,
+        message: &'a crate::incidents::store::delivery::Claimed,
+    ) -> DeliverFuture<'a> {
+        let channels = crate::incidents::deliver::Channels {
+            db: &self.db,
+            client: &self.client,
+            mailer: self.mailer.as_ref(),
+            block_private: self.block_private,
+            now: self.clock.now_ms(),
+        };
+        Box::pin(crate::incidents::deliver::send_one(channels, message))
+    }
 }

@@ -32,6 +32,16 @@ impl Mailer {
     /// Sends `message` to `to`. A refused address is final; a server or network failure is
     /// worth retrying.
     pub async fn send(&self, to: &str, message: &Message) -> Result<(), DeliveryError> {
+        self.send_text(to, &subject(message), text(message)).await
+    }
+
+    /// Sends a plain-text email already composed (incident messages are rendered when queued).
+    pub async fn send_text(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), DeliveryError> {
         let to: Mailbox = to.parse().map_err(|e| DeliveryError {
             message: format!("bad address {to:?}: {e}"),
             retryable: false,
@@ -39,9 +49,9 @@ impl Mailer {
         let email = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(subject(message))
+            .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            .body(text(message))
+            .body(body)
             .map_err(|e| DeliveryError {
                 message: format!("cannot build the email: {e}"),
                 retryable: false,

@@ -4,6 +4,8 @@
 //! changes, and the document that reflects each step.
 
 mod api;
+mod chat;
+mod delivery;
 
 use tocsin::alerts::{Action, Severity};
 use tocsin::catalog::snapshot::Snapshot;
