@@ -179,7 +179,13 @@ impl Row {
 }
 
 /// Incidents matching `f` as rows, with their current commanders.
-async fn rows(db: &Db, c: &Catalog, f: &Filter, tz: &str, now: i64) -> Result<Vec<Row>, StoreError> {
+async fn rows(
+    db: &Db,
+    c: &Catalog,
+    f: &Filter,
+    tz: &str,
+    now: i64,
+) -> Result<Vec<Row>, StoreError> {
     let mut tx = db.begin_read().await?;
     let found = store::list(&mut tx, f).await?;
     let mut out = Vec::with_capacity(found.len());

@@ -3,6 +3,9 @@
 //! handed over with their history, notes, stakeholder updates and the cadence, status
 //! changes, and the document that reflects each step.
 
+mod browser;
+mod web;
+
 use tocsin::alerts::{Action, Severity};
 use tocsin::catalog::snapshot::Snapshot;
 use tocsin::db::Db;

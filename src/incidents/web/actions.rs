@@ -22,7 +22,8 @@ use super::{incident_id, refused_status, viewer};
 macro_rules! act {
     ($s:ident, $p:ident, $raw:ident, $csrf:expr, $anchor:expr, |$ctx:ident, $id:ident| $call:expr) => {{
         let $id = incident_id(&$p, &$raw)?;
-        $p.require(AccountRole::Responder).or_page(&$p, "incidents")?;
+        $p.require(AccountRole::Responder)
+            .or_page(&$p, "incidents")?;
         $p.check_csrf($csrf).or_page(&$p, "incidents")?;
         let snap = $s.catalog().await.or_page(&$p, "incidents")?;
         let v = viewer(&$s.db, &snap, &$p).await.or_page(&$p, "incidents")?;
@@ -58,9 +59,14 @@ async fn finish(
 }
 
 /// A field that must name one of a fixed set; anything else is refused like a bad command.
-fn pick<T>(field: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, IncidentError> {
-    parse(value.trim())
-        .ok_or_else(|| IncidentError::Invalid(format!("{field} {value:?} is not one of the choices")))
+fn pick<T>(
+    field: &str,
+    value: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, IncidentError> {
+    parse(value.trim()).ok_or_else(|| {
+        IncidentError::Invalid(format!("{field} {value:?} is not one of the choices"))
+    })
 }
 
 #[derive(Deserialize)]
@@ -99,11 +105,9 @@ pub async fn severity(
     Path(raw): Path<String>,
     Form(f): Form<SeverityForm>,
 ) -> Result<Response, PageError> {
-    act!(s, p, raw, &f.csrf, "incident", |ctx, id| command::set_severity(
-        &ctx,
-        id,
-        f.severity.trim()
-    ))
+    act!(s, p, raw, &f.csrf, "incident", |ctx, id| {
+        command::set_severity(&ctx, id, f.severity.trim())
+    })
 }
 
 #[derive(Deserialize)]
@@ -150,11 +154,9 @@ pub async fn team(
     Path(raw): Path<String>,
     Form(f): Form<TeamForm>,
 ) -> Result<Response, PageError> {
-    act!(s, p, raw, &f.csrf, "h-participants", |ctx, id| command::add_team(
-        &ctx,
-        id,
-        f.team.trim()
-    ))
+    act!(s, p, raw, &f.csrf, "h-participants", |ctx, id| {
+        command::add_team(&ctx, id, f.team.trim())
+    })
 }
 
 #[derive(Deserialize)]
@@ -221,9 +223,9 @@ pub async fn unsubscribe(
     Form(f): Form<SubscriberForm>,
 ) -> Result<Response, PageError> {
     let sub = f.subscriber();
-    act!(s, p, raw, &f.csrf, "h-subscribers", |ctx, id| command::unsubscribe(
-        &ctx, id, &sub
-    ))
+    act!(s, p, raw, &f.csrf, "h-subscribers", |ctx, id| {
+        command::unsubscribe(&ctx, id, &sub)
+    })
 }
 
 #[derive(Deserialize)]

@@ -106,14 +106,12 @@ async fn suggestion(
     }
     // Alert severities order most severe first, as declaring reads them.
     let worst = levels.into_iter().min();
-    Ok(
-        suggest::severity(snap, &services, worst).map(|x| {
-            let name = snap
-                .severity(&x.severity)
-                .map_or_else(|| x.severity.clone(), |l| l.name.clone());
-            (name, x.reason)
-        }),
-    )
+    Ok(suggest::severity(snap, &services, worst).map(|x| {
+        let name = snap
+            .severity(&x.severity)
+            .map_or_else(|| x.severity.clone(), |l| l.name.clone());
+        (name, x.reason)
+    }))
 }
 
 async fn render(

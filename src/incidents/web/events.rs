@@ -24,7 +24,7 @@ use crate::db::StoreError;
 use crate::http::AppState;
 use crate::http::web::{OrPage, PageError};
 use crate::incidents::store::{self, timeline};
-use crate::incidents::{RoleStint, Role};
+use crate::incidents::{Role, RoleStint};
 use crate::oncall::current::person_name;
 
 use super::timeline::Renderer;
@@ -57,7 +57,11 @@ struct Feed {
 }
 
 /// The header as the script applies it.
-fn state_json(c: &crate::catalog::Catalog, i: &crate::incidents::Incident, roles: &[RoleStint]) -> String {
+fn state_json(
+    c: &crate::catalog::Catalog,
+    i: &crate::incidents::Incident,
+    roles: &[RoleStint],
+) -> String {
     let holder = |r: Role| {
         roles
             .iter()
@@ -149,7 +153,10 @@ fn start_after(headers: &HeaderMap, q: &EventsQuery, newest: i64) -> i64 {
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let query = q.after.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let query = q
+        .after
+        .as_deref()
+        .and_then(|v| v.trim().parse::<i64>().ok());
     header.or(query).unwrap_or(newest).max(0)
 }
 

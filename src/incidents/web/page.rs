@@ -110,7 +110,9 @@ fn people(c: &Catalog) -> Vec<Choice> {
 fn subscriber_label(c: &Catalog, kind: &str, target: &str) -> String {
     match kind {
         "person" => person_name(c, target),
-        "team" => c.team(target).map_or(target.to_string(), |t| t.name.clone()),
+        "team" => c
+            .team(target)
+            .map_or(target.to_string(), |t| t.name.clone()),
         _ => masked(target),
     }
 }
@@ -236,7 +238,12 @@ pub async fn build(
         services: f
             .services
             .iter()
-            .map(|x| (x.clone(), c.service(x).map_or(x.clone(), |y| y.name.clone())))
+            .map(|x| {
+                (
+                    x.clone(),
+                    c.service(x).map_or(x.clone(), |y| y.name.clone()),
+                )
+            })
             .collect(),
         holders,
         history,
@@ -271,14 +278,14 @@ pub async fn build(
             c.severities.iter().map(|x| (x.id.as_str(), x.name.clone())),
             &i.severity,
         ),
-        roles: choices(
-            Role::ALL.map(|r| (r.as_str(), r.title().to_string())),
-            "",
-        ),
+        roles: choices(Role::ALL.map(|r| (r.as_str(), r.title().to_string())), ""),
         people: people(c),
         teams: {
-            let mut t: Vec<(&str, String)> =
-                c.teams.iter().map(|x| (x.id.as_str(), x.name.clone())).collect();
+            let mut t: Vec<(&str, String)> = c
+                .teams
+                .iter()
+                .map(|x| (x.id.as_str(), x.name.clone()))
+                .collect();
             t.sort_by(|a, b| a.1.cmp(&b.1));
             choices(t, "")
         },

@@ -12,7 +12,8 @@ use crate::oncall::current::local_time;
 /// Markdown written by people or by Tocsin, as safe HTML: no images, no scripts, links that
 /// open without telling the target where they came from.
 pub fn markdown_html(md: &str) -> String {
-    let options = pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
+    let options =
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
     let parser = pulldown_cmark::Parser::new_ext(md, options);
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
@@ -131,8 +132,14 @@ mod tests {
 
     #[test]
     fn only_web_urls_are_kept() {
-        assert_eq!(web_url(Some(" https://x.example/a ")), Some("https://x.example/a".into()));
-        assert_eq!(web_url(Some("HTTP://x.example")), Some("HTTP://x.example".into()));
+        assert_eq!(
+            web_url(Some(" https://x.example/a ")),
+            Some("https://x.example/a".into())
+        );
+        assert_eq!(
+            web_url(Some("HTTP://x.example")),
+            Some("HTTP://x.example".into())
+        );
         assert_eq!(web_url(Some("javascript:alert(1)")), None);
         assert_eq!(web_url(Some("data:image/png;base64,xx")), None);
         assert_eq!(web_url(None), None);
