@@ -6,7 +6,6 @@
 
 mod actions;
 mod declare;
-mod document;
 mod events;
 mod page;
 mod timeline;
@@ -45,7 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents", get(list).post(declare::submit))
         .route("/incidents/new", get(declare::form))
         .route("/incidents/{id}", get(page::show))
-        .route("/incidents/{id}/document", get(document::show))
+        .route("/incidents/{id}/document", get(page::document))
         .route("/incidents/{id}/events", get(events::stream))
         .route("/incidents/{id}/status", post(actions::status))
         .route("/incidents/{id}/severity", post(actions::severity))

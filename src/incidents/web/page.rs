@@ -1,7 +1,9 @@
 //! One incident's page: the header (severity and status with their forms), impact, roles with
 //! their history and the hand-over form, participants, subscribers, response metrics, the
 //! stakeholder update and note composers, the timeline and the incident's messages. Times
-//! are in the viewer's zone. A form that was refused comes back here with the reason.
+//! are in the viewer's zone. A form that was refused comes back here with the reason. Also
+//! the incident's document page: the living document (`incidents::document`) rendered from
+//! the current state on every request, with a link to the same document as Markdown.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +17,7 @@ use crate::http::AppState;
 use crate::http::web::{Layout, OrPage, PageError};
 use crate::incidents::metrics::{self, duration_label};
 use crate::incidents::store::{self, messages::Message};
-use crate::incidents::{EntryKind, Full, Role, SUBSCRIBER_KINDS, Status};
+use crate::incidents::{EntryKind, Full, Role, SUBSCRIBER_KINDS, Status, document};
 use crate::oncall::current::{local_time, person_name};
 
 use super::timeline::Renderer;
@@ -319,4 +321,37 @@ pub async fn refused(
 ) -> Result<Response, PageError> {
     let page = build(s, p, id, error).await?;
     Ok((status, page).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "incidents/document.html")]
+pub struct DocumentPage {
+    layout: Layout,
+    id: i64,
+    reference: String,
+    tz: String,
+    body: String,
+}
+
+pub async fn document(
+    State(s): State<AppState>,
+    WebUser(p): WebUser,
+    Path(raw): Path<String>,
+) -> Result<DocumentPage, PageError> {
+    let id = incident_id(&p, &raw)?;
+    let snap = s.catalog().await.or_page(&p, "incidents")?;
+    let v = viewer(&s.db, &snap, &p).await.or_page(&p, "incidents")?;
+    let full = store::full(&s.db, id).await.or_page(&p, "incidents")?;
+    let md = document::markdown(&full, &snap.catalog, &v.tz, s.clock.now_ms());
+    Ok(DocumentPage {
+        layout: Layout::new(
+            &p,
+            "incidents",
+            format!("{} document", full.incident.reference()),
+        ),
+        id,
+        reference: full.incident.reference(),
+        tz: v.tz,
+        body: super::timeline::markdown_html(&md),
+    })
 }
