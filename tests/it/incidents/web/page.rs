@@ -252,6 +252,63 @@ async fn the_incident_page_runs_roles_updates_notes_and_the_document() {
         .await;
         assert_eq!(other.status, StatusCode::NOT_FOUND, "{b}");
 
+        // Participants and subscribers.
+        for (path, fields) in [
+            ("teams", "team=payments"),
+            ("investigators", "person=ali-khan"),
+            ("subscribers", "kind=email&target=cfo%40shop.example"),
+        ] {
+            let r = post(&app, &jon, &format!("{page}/{path}"), &form(fields)).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{b}: {path}: {}", r.body);
+        }
+        let twice = post(
+            &app,
+            &jon,
+            &format!("{page}/investigators"),
+            &form("person=ali-khan"),
+        )
+        .await;
+        assert_eq!(twice.status, StatusCode::CONFLICT, "{b}");
+        let shown = fetch(&app, "GET", &page, &viewer, None).await;
+        let people = between(&shown.body, r#"id="h-participants">"#, "</section>");
+        assert!(
+            people.contains("Payments Team") && people.contains("Ali Khan"),
+            "{b}: {people}"
+        );
+        let subs = between(&shown.body, r#"id="h-subscribers">"#, "</section>");
+        assert!(subs.contains("cfo@shop.example"), "{b}: {subs}");
+        let r = post(
+            &app,
+            &jon,
+            &format!("{page}/subscribers/remove"),
+            &form("kind=email&target=cfo%40shop.example"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{b}: {}", r.body);
+        let full = store::full(&t.db, id).await.unwrap();
+        assert!(
+            !full
+                .subscribers
+                .iter()
+                .any(|x| x.target == "cfo@shop.example"),
+            "{b}: removed"
+        );
+
+        // Tocsin asked the IC to hand over (their shift ended): the page says so.
+        let banner = "on-call shift has ended: hand over <strong>Incident Commander</strong>";
+        assert!(!shown.body.contains(banner), "{b}: no prompt yet");
+        let stint = full.holder(Role::Commander).unwrap().id;
+        let mut tx = t.db.begin().await.unwrap();
+        store::timeline::mark_prompted(&mut tx, stint, app.clock.now_ms())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let shown = fetch(&app, "GET", &page, &viewer, None).await;
+        assert!(
+            shown.body.contains(&format!("Jane Doe's {banner}")),
+            "{b}: the handover prompt"
+        );
+
         // The document, in the viewer's zone: Jon in London, the admin (no person) in UTC.
         let doc = fetch(&app, "GET", &format!("{page}/document"), &jon, None).await;
         doc.assert_ok_html("document");
