@@ -121,6 +121,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact(&settings.database_url), "tocsin is serving");
     println!("Tocsin is listening on http://{addr}");
+    // Live incident pages hold their connection open: end them when the signal comes, or the
+    // graceful shutdown below would wait for every open page to close.
+    let live = state.live.clone();
+    let live_stop = stopped(stop_rx.clone());
+    tokio::spawn(async move {
+        live_stop.await;
+        live.stop();
+    });
     serve_on(listener, state, stopped(stop_rx)).await?;
     // The server has answered its last request; let the ingest writers finish what is queued.
     if let Some(drained) = ingest_drained

@@ -18,8 +18,9 @@ use super::error::AppError;
 const CSS: &str = include_str!("../../static/tocsin.css");
 
 /// The navigation entries, in order: (key, label, href).
-pub const NAV: [(&str, &str, &str); 9] = [
+pub const NAV: [(&str, &str, &str); 10] = [
     ("home", "Home", "/"),
+    ("incidents", "Incidents", "/incidents"),
     ("alerts", "Alerts", "/alerts"),
     ("services", "Services", "/services"),
     ("functions", "Business functions", "/business-functions"),
@@ -186,6 +187,8 @@ struct Home {
     people: usize,
     tier0: Vec<Critical>,
     oncall: Vec<crate::oncall::current::OnCallView>,
+    /// Open incidents, most recent first (at most `incidents::web::HOME_PANEL`).
+    incidents: Vec<crate::incidents::web::Row>,
     /// The newest triggered alerts, and whether there are more than shown.
     alerts: Vec<crate::alerts::web::AlertRow>,
     more_alerts: bool,
@@ -204,6 +207,9 @@ struct FailedPage {
 async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, PageError> {
     let c = s.catalog().await.or_page(&p, "home")?;
     let oncall = on_call_now(&s, &c).await.or_page(&p, "home")?;
+    let incidents = crate::incidents::web::open_panel(&s.db, &c, &p, s.clock.now_ms())
+        .await
+        .or_page(&p, "home")?;
     let (alerts, more_alerts) = crate::alerts::web::unacknowledged(&s.db, &c)
         .await
         .or_page(&p, "home")?;
@@ -256,6 +262,7 @@ async fn home(State(s): State<AppState>, WebUser(p): WebUser) -> Result<Home, Pa
         people: c.people.len(),
         tier0,
         oncall,
+        incidents,
         alerts,
         more_alerts,
         failed_pages,

@@ -4,19 +4,22 @@
 //! the channel lagged) catches up from the timeline ids it has, on the next signal or its
 //! periodic check.
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
-/// Signals "incident N changed" to every listener of this process.
+/// Signals "incident N changed" to every listener of this process, and "the server is
+/// stopping" so open streams end and a graceful shutdown does not wait on them forever.
 #[derive(Debug)]
 pub struct Live {
     tx: broadcast::Sender<i64>,
+    stopping: watch::Sender<bool>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         // A slow page that falls this far behind gets a Lagged error and simply re-reads.
         let (tx, _) = broadcast::channel(1024);
-        Self { tx }
+        let (stopping, _) = watch::channel(false);
+        Self { tx, stopping }
     }
 }
 
@@ -29,5 +32,15 @@ impl Live {
 
     pub fn subscribe(&self) -> broadcast::Receiver<i64> {
         self.tx.subscribe()
+    }
+
+    /// Ends every open stream (the server is shutting down; browsers reconnect elsewhere).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Becomes true when the server is stopping.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 }

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod metrics;
 pub mod store;
 pub mod suggest;
+pub mod web;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

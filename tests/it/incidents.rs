@@ -6,6 +6,8 @@
 mod api;
 mod chat;
 mod delivery;
+mod browser;
+mod web;
 
 use tocsin::alerts::{Action, Severity};
 use tocsin::catalog::snapshot::Snapshot;

@@ -121,6 +121,10 @@ pub struct AlertPage {
     log: Vec<LogView>,
     can_acknowledge: bool,
     can_resolve: bool,
+    /// The incident this alert belongs to (the newest, when several), else whether the
+    /// person may declare one from it.
+    incident: Option<i64>,
+    can_declare: bool,
     flash: &'static str,
 }
 
@@ -192,6 +196,14 @@ pub async fn page(
         next_at: format_ms(e.cursor.at),
         active: e.state == "active",
     });
+    let incident = {
+        let mut tx = s.db.begin_read().await.or_page(&p, "alerts")?;
+        crate::incidents::store::incidents_of_alert(&mut tx, &id)
+            .await
+            .or_page(&p, "alerts")?
+            .first()
+            .copied()
+    };
     let attempts = engine::attempts_for_alert(&s.db, &id)
         .await
         .or_page(&p, "alerts")?;
@@ -261,6 +273,8 @@ pub async fn page(
         log: log.into_iter().map(log_view).collect(),
         can_acknowledge: p.is_responder() && a.status == Status::Triggered,
         can_resolve: p.is_responder() && a.status != Status::Resolved,
+        can_declare: p.is_responder() && incident.is_none(),
+        incident,
         flash: flash(q.done.as_deref()),
         a,
     })
