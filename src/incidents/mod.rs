@@ -5,6 +5,7 @@
 //! SQL in `store.rs`, the living document in `document.rs`.
 
 pub mod command;
+pub mod deadlines;
 pub mod document;
 pub mod error;
 pub mod live;
