@@ -311,15 +311,22 @@ async fn prompt(
         .schedule(&p.schedule)
         .map_or_else(|| p.schedule.clone(), |s| s.name.clone());
     let role = stint.role.title();
-    let suggestion = match &p.successor {
-        Some(s) => format!("suggested successor: {} (on call now)", ctx.person_name(s)),
-        None => format!("nobody is on call on {schedule} now"),
+    let successor = p.successor.as_deref().map(|s| ctx.person_name(s));
+    // Plain for the message, escaped for the timeline's Markdown.
+    let (suggestion, suggestion_md) = match &successor {
+        Some(s) => (
+            format!("suggested successor: {s} (on call now)"),
+            format!("suggested successor: {} (on call now)", md(s)),
+        ),
+        None => (
+            format!("nobody is on call on {schedule} now"),
+            format!("nobody is on call on {} now", md(&schedule)),
+        ),
     };
     let body = format!(
-        "{}'s on-call shift on {} has ended: asked to hand over **{role}**; {}.",
+        "{}'s on-call shift on {} has ended: asked to hand over **{role}**; {suggestion_md}.",
         md(&holder),
         md(&schedule),
-        md(&suggestion)
     );
     let e = NewEntry {
         at: ctx.now,

@@ -3,6 +3,8 @@
 //! handed over with their history, notes, stakeholder updates and the cadence, status
 //! changes, and the document that reflects each step.
 
+mod deadlines;
+
 use tocsin::alerts::{Action, Severity};
 use tocsin::catalog::snapshot::Snapshot;
 use tocsin::db::Db;
