@@ -328,6 +328,12 @@ pub async fn log(
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    // What happens to an alert after it is attached to an incident (pages, acknowledgements,
+    // escalations, automation) belongs on the incident's timeline too. A trigger or repeat
+    // cannot concern an incident yet, so ingestion pays nothing for this.
+    if crate::incidents::store::timeline::echoes(kind) {
+        crate::incidents::store::timeline::echo_alert(tx, alert, at, kind, actor, detail).await?;
+    }
     Ok(())
 }
 

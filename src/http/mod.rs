@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::notify::api::router())
         .merge(crate::notify::web::router())
         .merge(crate::alerts::playbook::router())
+        .merge(crate::incidents::api::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

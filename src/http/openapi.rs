@@ -4,6 +4,7 @@
 //! [`Record`], the same trait the handlers are written over, so documenting a new kind is one
 //! line. Error responses are shared components with the `{"error", "detail"}` body.
 
+mod incidents;
 mod ingest;
 
 use std::sync::LazyLock;
@@ -88,6 +89,7 @@ pub fn build() -> OpenApi {
     doc.contacts();
     doc.automation();
     doc.ingestion();
+    doc.incidents();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)

@@ -4,6 +4,7 @@
 //! `command.rs` (one transaction each, timeline entry and outgoing messages included), the
 //! SQL in `store.rs`, the living document in `document.rs`.
 
+pub mod api;
 pub mod command;
 pub mod deadlines;
 pub mod document;

@@ -3,6 +3,7 @@
 //! handed over with their history, notes, stakeholder updates and the cadence, status
 //! changes, and the document that reflects each step.
 
+mod api;
 mod deadlines;
 
 use tocsin::alerts::{Action, Severity};
@@ -77,6 +78,20 @@ async fn declare_from_an_alert_then_run_the_incident() {
         assert_eq!(ic.person_id, "foo-bar");
         assert_eq!(full.timeline[0].kind, EntryKind::Declared);
         assert!(full.timeline[0].starred);
+
+        // What happens to the alert now shows on the incident's timeline.
+        let mut tx = db.begin().await.unwrap();
+        tocsin::alerts::store::acknowledge(&mut tx, &a, "Foo Bar", t(4))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let full = store::full(db, i.id).await.unwrap();
+        let ack = full
+            .timeline
+            .iter()
+            .find(|e| e.kind == EntryKind::Ack)
+            .expect("ack echoed");
+        assert_eq!((ack.at, ack.actor.as_str()), (t(4), "Foo Bar"));
 
         // Foo Bar hands command to Jon Doe and stays on as Ops Lead.
         command::assign(

@@ -273,3 +273,65 @@ pub async fn updates(tx: &mut Tx, incident: i64) -> Result<Vec<Update>, StoreErr
         })
         .collect())
 }
+
+/// Whether an alert log line of `kind` is echoed on the timelines of its incidents.
+pub fn echoes(kind: &str) -> bool {
+    matches!(
+        kind,
+        "page" | "acknowledge" | "resolve" | "escalation" | "action"
+    )
+}
+
+/// Copies an alert log line onto the timeline of every open incident the alert is attached
+/// to; an acknowledgement also counts as the incident's first, when it has none.
+pub async fn echo_alert(
+    tx: &mut Tx,
+    alert: &str,
+    at: i64,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<u64, StoreError> {
+    const OPEN: &str = "select ia.incident_id from incident_alerts ia \
+        join incidents i on i.id = ia.incident_id where ia.alert_id = $1 \
+        and i.status in ('investigating', 'identified', 'monitoring')";
+    let incidents: Vec<(i64,)> =
+        on_tx!(tx, |c| sqlx::query_as(OPEN).bind(alert).fetch_all(c).await)?;
+    let entry = match kind {
+        "page" | "escalation" => EntryKind::Page,
+        "acknowledge" => EntryKind::Ack,
+        _ => EntryKind::Alert,
+    };
+    let verb = match kind {
+        "page" => "paged",
+        "acknowledge" => "acknowledged",
+        "resolve" => "resolved",
+        "action" => "automation",
+        other => other,
+    };
+    let mut body = format!("Alert `{alert}` {verb}");
+    if !detail.is_empty() {
+        body.push_str(": ");
+        body.push_str(&crate::notify::chat::md_escape(detail));
+    }
+    for (id,) in &incidents {
+        let e = NewEntry {
+            at,
+            actor,
+            body: &body,
+            ..NewEntry::default()
+        };
+        append(tx, *id, entry, &e).await?;
+        if kind == "acknowledge" {
+            const ACK: &str = "update incidents set acknowledged_at = $2 \
+                where id = $1 and acknowledged_at is null";
+            on_tx!(tx, |c| sqlx::query(ACK)
+                .bind(id)
+                .bind(at)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+    }
+    Ok(incidents.len() as u64)
+}

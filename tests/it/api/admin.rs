@@ -237,7 +237,32 @@ async fn openapi_document_lists_every_endpoint() {
         ("post", "/ingest/generic".into()),
         ("post", "/api/v2/alerts".into()),
         ("post", "/v2/enqueue".into()),
+        ("get", "/api/v1/incidents".into()),
+        ("post", "/api/v1/incidents".into()),
+        ("get", "/api/v1/incidents/suggest".into()),
+        ("get", "/api/v1/incidents/{id}".into()),
+        ("get", "/api/v1/incidents/{id}/document.md".into()),
+        ("get", "/api/v1/incidents/{id}/timeline".into()),
     ];
+    for (m, suffix) in [
+        ("post", "status"),
+        ("post", "severity"),
+        ("post", "summary"),
+        ("post", "roles"),
+        ("delete", "roles/{role}"),
+        ("post", "timeline"),
+        ("post", "timeline/{entry}/star"),
+        ("post", "updates"),
+        ("post", "teams"),
+        ("post", "investigators"),
+        ("post", "alerts"),
+        ("post", "services"),
+        ("put", "channel"),
+        ("post", "subscribers"),
+        ("delete", "subscribers"),
+    ] {
+        expected.push((m, format!("/api/v1/incidents/{{id}}/{suffix}")));
+    }
     let kinds = new_records().into_iter().map(|(kind, _, _)| kind);
     for kind in kinds.chain(["playbooks", "alert-rules", "severities"]) {
         for m in ["get", "post"] {
