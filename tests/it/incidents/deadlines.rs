@@ -6,6 +6,8 @@
 //! they are asked to hand over; resolve. The timeline and the document are snapshotted at
 //! each step, on both backends against the same snapshots.
 
+mod http;
+
 use std::time::Duration;
 
 use tocsin::alerts::{Action, Severity};
