@@ -4,6 +4,7 @@
 //! changes, and the document that reflects each step.
 
 mod api;
+mod cli;
 mod deadlines;
 
 use tocsin::alerts::{Action, Severity};

@@ -40,7 +40,7 @@ pub fn render(f: &Full, c: &Catalog) -> String {
         let who = f
             .holder(role)
             .map_or_else(|| "(vacant)".to_string(), |h| person_name(c, &h.person_id));
-        let _ = writeln!(out, "{:<21} {who}", format!("{}:", role.title()));
+        let _ = writeln!(out, "{:<20} {who}", format!("{}:", role.title()));
     }
     out.push_str("\ntimeline:\n");
     let skip = f.timeline.len().saturating_sub(LATEST);
