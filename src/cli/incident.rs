@@ -6,14 +6,19 @@
 //! itself (unknown person, bad status), 1 for one the incident's state refuses or a missing
 //! incident.
 
-mod show;
+use std::fmt::Write;
 
 use clap::Subcommand;
 
+use crate::catalog::Catalog;
 use crate::catalog::snapshot::Snapshot;
+use crate::clock::format_ms;
 use crate::db::Db;
 use crate::incidents::command::{self, Actor, Ctx, Declaration, NewNote, NewUpdate};
 use crate::incidents::{EntryKind, IncidentError, Role, Status, document, parse_reference, store};
+
+use crate::incidents::Full;
+use crate::oncall::current::person_name;
 
 use super::DbArgs;
 
@@ -193,7 +198,7 @@ async fn dispatch(
                     i.reference(),
                     i.status.as_str(),
                     i.severity,
-                    crate::clock::format_ms(i.declared_at),
+                    format_ms(i.declared_at),
                     i.title
                 );
             }
@@ -202,7 +207,7 @@ async fn dispatch(
             let full = store::full(db, reference(&id)?)
                 .await
                 .map_err(IncidentError::from)?;
-            print!("{}", show::render(&full, snap));
+            print!("{}", render(&full, &snap.catalog));
         }
         IncidentAction::Doc { id, tz } => {
             if jiff::tz::TimeZone::get(&tz).is_err() {
@@ -241,7 +246,7 @@ async fn dispatch(
                 .ok_or_else(|| usage(format!("role must be ic, ol or cl, not {role:?}")))?;
             let actor = actor(snap, as_person.as_deref())?;
             let i = command::assign(&ctx(&actor), id, role, &person, &note, None).await?;
-            let name = crate::oncall::current::person_name(&snap.catalog, &person);
+            let name = person_name(&snap.catalog, &person);
             println!("{}: {name} is {}", i.reference(), role.title());
         }
         IncidentAction::Note {
@@ -293,9 +298,60 @@ async fn dispatch(
             let posted = command::post_update(&ctx(&actor), id, &u).await?;
             let next = posted
                 .next_update_at
-                .map_or_else(|| "none".to_string(), crate::clock::format_ms);
+                .map_or_else(|| "none".to_string(), format_ms);
             println!("update posted; next update due {next}");
         }
     }
     Ok(())
+}
+
+/// `show`: an incident at a glance for a terminal (the document is `doc`): its state, who
+/// holds each role, the latest timeline entries. Times in UTC.
+/// Timeline entries shown, newest last.
+const LATEST: usize = 15;
+
+fn render(f: &Full, c: &Catalog) -> String {
+    let i = &f.incident;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {}", i.reference(), i.title);
+    let sev = c
+        .severity(&i.severity)
+        .map_or_else(|| i.severity.clone(), |s| s.name.clone());
+    let _ = writeln!(out, "status:    {}", i.status.as_str());
+    let _ = writeln!(out, "severity:  {sev}");
+    let _ = writeln!(
+        out,
+        "declared:  {} by {} (via {})",
+        format_ms(i.declared_at),
+        i.declared_by,
+        i.source
+    );
+    if let Some(due) = i.update_due_at {
+        let _ = writeln!(out, "update due {} ({} lapses)", format_ms(due), i.lapses);
+    }
+    if !f.services.is_empty() {
+        let _ = writeln!(out, "services:  {}", f.services.join(", "));
+    }
+    if !f.alerts.is_empty() {
+        let _ = writeln!(out, "alerts:    {}", f.alerts.join(", "));
+    }
+    for role in Role::ALL {
+        let who = f
+            .holder(role)
+            .map_or_else(|| "(vacant)".to_string(), |h| person_name(c, &h.person_id));
+        let _ = writeln!(out, "{:<20} {who}", format!("{}:", role.title()));
+    }
+    out.push_str("\ntimeline:\n");
+    let skip = f.timeline.len().saturating_sub(LATEST);
+    for e in &f.timeline[skip..] {
+        let line = e.body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "  {}  {:<15} {:<12} {line}",
+            format_ms(e.at),
+            e.kind.as_str(),
+            e.actor
+        );
+    }
+    out
 }

@@ -7,6 +7,7 @@
 //! each step, on both backends against the same snapshots.
 
 mod http;
+mod race;
 
 use std::time::Duration;
 
