@@ -1,6 +1,8 @@
 //! Response-target SQL: an alert's deadline to be acknowledged (from its severity's level,
 //! set when it opens) and the breach recorded when the deadline passes unanswered, either by
-//! the engine's tick or by a late acknowledgement that beats the tick to it.
+//! the engine's tick or by a late acknowledgement that beats the tick to it. The level's
+//! declare policy is read by the same query: the watch it implies is written through
+//! `incidents::store::deadlines`.
 
 use crate::db::{Db, StoreError, Tx};
 use crate::on_tx;
