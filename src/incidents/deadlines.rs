@@ -170,7 +170,9 @@ async fn declare_watched(
     let outcome = watch_outcome(
         alert.as_ref().map(|a| a.0.as_str()),
         alert.as_ref().is_some_and(|a| a.2),
-        ctx.snap.severity(&w.severity).is_some(),
+        ctx.snap
+            .severity(&w.severity)
+            .is_some_and(|l| !l.declare.is_manual()),
     );
     if let WatchOutcome::Moot(why) = outcome {
         tracing::info!(alert = %w.alert_id, why, "no incident declared");

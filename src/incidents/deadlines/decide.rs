@@ -27,17 +27,20 @@ pub enum WatchOutcome {
 }
 
 /// A due watch declares when its alert still exists, is not resolved and is on no incident,
-/// and its level still exists. The rule for `after_minutes` is "no progress": an alert that
+/// and its level still exists and still declares on its own (a level switched to `manually`
+/// since the alert came in declares nothing). The rule for `after_minutes` is "no progress": an alert that
 /// is still triggered, or acknowledged but not resolved, after N minutes gets an incident;
 /// one resolved meanwhile does not. Acknowledging alone is not progress: someone looking at
 /// a fire for 15 minutes without putting it out is exactly when the incident process helps.
 /// A person who declared (or attached the alert) first wins: no second incident.
-pub fn watch_outcome(status: Option<&str>, attached: bool, level_exists: bool) -> WatchOutcome {
+pub fn watch_outcome(status: Option<&str>, attached: bool, level_declares: bool) -> WatchOutcome {
     match status {
         None => WatchOutcome::Moot("the alert no longer exists"),
         Some("resolved") => WatchOutcome::Moot("the alert was resolved"),
         Some(_) if attached => WatchOutcome::Moot("the alert is already on an incident"),
-        Some(_) if !level_exists => WatchOutcome::Moot("the severity level no longer exists"),
+        Some(_) if !level_declares => {
+            WatchOutcome::Moot("the severity level no longer declares on its own")
+        }
         Some(_) => WatchOutcome::Declare,
     }
 }
