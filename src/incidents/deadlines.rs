@@ -155,6 +155,8 @@ pub async fn tick(
             }
         }
     }
+    // Two holders of one incident may both have been asked.
+    report.prompted.sort_unstable();
     report.prompted.dedup();
     Ok(report)
 }
