@@ -112,6 +112,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         clock,
         Some(deliverer),
         state.wake.clone(),
+        Some(Arc::new(crate::incidents::deadlines::Deadlines::new(
+            state.settings.base_url.clone(),
+            Some(state.live.clone()),
+        ))),
         stopped(stop_rx.clone()),
     );
     let ingest_drained = state.ingest.take_finished();

@@ -1,5 +1,5 @@
 //! The command line: `tocsin serve | demo | validate | apply | export | impact | handbook |
-//! token | user | oncall | override | feed | audit | migrate`. Each subcommand is a thin adapter over the same modules the HTTP
+//! token | user | oncall | override | feed | audit | incident | migrate`. Each subcommand is a thin adapter over the same modules the HTTP
 //! server uses; this module only parses arguments and prints.
 
 mod admin;
@@ -8,6 +8,7 @@ mod catalog;
 mod contact;
 mod demo;
 mod feed;
+mod incident;
 mod oncall;
 mod readiness;
 
@@ -174,6 +175,13 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Incidents: declare, list, show, doc, status, role, note, update.
+    Incident {
+        #[command(subcommand)]
+        action: incident::IncidentAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// People's contact methods and notification rules ("Slack at once, email after 2m").
     Contact {
         #[command(subcommand)]
@@ -294,6 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Integration { action, db } => alerts::integration_cmd(action, &db).await,
         Command::Alert { action, db } => alerts::alert_cmd(action, &db).await,
         Command::Contact { action, db } => contact::run(action, &db).await,
+        Command::Incident { action, db } => incident::run(action, &db).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

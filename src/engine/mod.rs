@@ -24,6 +24,7 @@ use crate::db::{Db, StoreError, Tx};
 use crate::escalation::engine::{Page, step};
 use crate::oncall::Override;
 
+use crate::incidents::deadlines::Deadlines;
 use outbox::Deliver;
 
 /// How long a claimed escalation stays with its owner. A step takes milliseconds and a batch
@@ -255,9 +256,13 @@ pub fn start(
     clock: SharedClock,
     deliverer: Option<Arc<dyn Deliver>>,
     wake: Arc<Notify>,
+    deadlines: Option<Arc<Deadlines>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run_with(db, clock, owner_id(), deliverer, wake, shutdown))
+    let owner = owner_id();
+    tokio::spawn(run_with(
+        db, clock, owner, deliverer, wake, deadlines, shutdown,
+    ))
 }
 
 /// Ticks every second until `shutdown` completes; after each tick, delivers due outbox rows
@@ -276,19 +281,21 @@ pub async fn run(
         owner,
         deliverer,
         Arc::new(Notify::new()),
+        None,
         shutdown,
     )
     .await;
 }
 
 /// [`run`], also stepping as soon as `wake` is notified (a new alert: its first page should
-/// not wait for the next tick).
+/// not wait for the next tick), and running the incident deadlines when given.
 pub async fn run_with(
     db: Db,
     clock: SharedClock,
     owner: String,
     deliverer: Option<Arc<dyn Deliver>>,
     wake: Arc<Notify>,
+    deadlines: Option<Arc<Deadlines>>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     // Automation actions get their own client: their timeout and headers are theirs.
@@ -325,6 +332,12 @@ pub async fn run_with(
         let now = clock.now_ms();
         if let Err(e) = crate::alerts::store::auto_resolve_due(&db, now).await {
             tracing::warn!(error = %e, "auto-resolve failed");
+        }
+        // Incident deadlines: auto-declare, update reminders, handover prompts.
+        if let Some(d) = &deadlines
+            && let Err(e) = d.run(&db, now).await
+        {
+            tracing::warn!(error = %e, "incident deadlines failed");
         }
         if let Some(client) = &actions
             && let Err(e) = crate::alerts::automation::run_due(&db, client, now, &owner).await

@@ -1,7 +1,9 @@
 //! The incident-management handbook, rendered from the data as Markdown (and HTML from that):
 //! 1a critical business functions, 1b components with ownership, 1c on-call calendars and
-//! escalation matrices, 1d service tiers. Rendering is pure (the caller passes the overrides
-//! and `now`); later sections (1e classification) plug in here.
+//! escalation matrices, 1d service tiers, 1e incident classification (`classification.rs`).
+//! Rendering is pure (the caller passes the overrides and `now`).
+
+mod classification;
 
 use std::fmt::Write;
 
@@ -98,6 +100,7 @@ pub fn markdown(c: &Catalog, overrides: &[Override], now: i64) -> String {
             cell(&t.description)
         );
     }
+    classification::section(&mut md, c);
     md
 }
 

@@ -242,6 +242,13 @@ pub async fn declare(
         let alert = crate::alerts::store::get_in(&mut tx, id)
             .await
             .map_err(|_| invalid(format!("unknown alert {id:?}")))?;
+        // The engine declares for an alert only once: checked here, inside the transaction
+        // (serialised with any person's declaration), not just before it.
+        if source == "auto" && !store::incidents_of_alert(&mut tx, id).await?.is_empty() {
+            return Err(IncidentError::Conflict(format!(
+                "alert {id} is already on an incident"
+            )));
+        }
         if !services.contains(&alert.service) && ctx.snap.service(&alert.service).is_some() {
             services.push(alert.service.clone());
         }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod chat;
 pub mod command;
+pub mod deadlines;
 pub mod deliver;
 pub mod document;
 pub mod error;

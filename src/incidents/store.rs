@@ -3,6 +3,7 @@
 //! the incident outbox in `store/messages.rs`. Reads take a transaction so a command reads
 //! what it is about to change and a page reads one consistent state (`Db::begin_read`).
 
+pub mod deadlines;
 pub mod delivery;
 pub mod messages;
 pub mod timeline;

@@ -4,9 +4,11 @@
 //! changes, and the document that reflects each step.
 
 mod api;
-mod chat;
-mod delivery;
 mod browser;
+mod chat;
+mod cli;
+mod deadlines;
+mod delivery;
 mod web;
 
 use tocsin::alerts::{Action, Severity};

@@ -1,27 +1,33 @@
 //! Response-target SQL: an alert's deadline to be acknowledged (from its severity's level,
 //! set when it opens) and the breach recorded when the deadline passes unanswered, either by
-//! the engine's tick or by a late acknowledgement that beats the tick to it.
+//! the engine's tick or by a late acknowledgement that beats the tick to it. The level's
+//! declare policy is read by the same query: the watch it implies is written through
+//! `incidents::store::deadlines`.
 
 use crate::db::{Db, StoreError, Tx};
 use crate::on_tx;
+use crate::severity::Declare;
 
-/// Sets a new alert's response deadline from the severity level covering its severity; the
-/// target in minutes, or None when no level sets one.
+/// Sets a new alert's response deadline from the severity level covering its severity, and
+/// when that level declares incidents on its own (`immediately`, `after_minutes`), watches
+/// the alert for the engine's deadline tick. One query finds the level; a write follows only
+/// for what the level sets. The target in minutes, or None when no level sets one.
 pub async fn set_response_due(
     tx: &mut Tx,
     alert_id: &str,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
-    const SEVERITY: &str = "select severity from alerts where id = $1";
-    let row: Option<(Option<String>,)> = on_tx!(tx, |c| sqlx::query_as(SEVERITY)
-        .bind(alert_id)
-        .fetch_optional(c)
-        .await)?;
-    let Some(severity) = row.and_then(|(s,)| s) else {
+    use crate::incidents::store::deadlines;
+    let Some((level, target, declare)) = deadlines::level_of_alert(tx, alert_id).await? else {
         return Ok(None);
     };
-    let Some(minutes) = crate::severity::store::response_target_minutes(tx, &severity).await?
-    else {
+    // A policy stored by a newer version reads as manual: nothing is declared behind
+    // people's backs.
+    let declare = serde_json::from_str(&declare).unwrap_or(Declare::Manually);
+    if let Some(due) = crate::incidents::deadlines::declare_due(declare, now) {
+        deadlines::watch(tx, alert_id, &level, due).await?;
+    }
+    let Some(minutes) = target else {
         return Ok(None);
     };
     const SQL: &str = "update alerts set response_due_at = $2 where id = $1";

@@ -1,0 +1,104 @@
+//! Deadline SQL of incidents: declare watches (an alert whose severity level declares an
+//! incident on its own, due at once or after N minutes) and the reads the deadline tick needs.
+//!
+//! A watch is claimed by moving its `due_at` forward by a lease (`update … returning`, the
+//! same portable claim as escalations: the sub-select picks candidates, the outer `where` is
+//! what PostgreSQL re-checks when two instances race), and deleted once handled. A crashed
+//! owner's watch simply falls due again when the lease runs out.
+
+use crate::db::{Db, StoreError, Tx};
+use crate::{on_db, on_tx};
+
+/// Watches alert `alert_id` for level `severity` from inside the transaction that created
+/// it; due at `due_at`. A second watch of the same alert changes nothing.
+pub async fn watch(
+    tx: &mut Tx,
+    alert_id: &str,
+    severity: &str,
+    due_at: i64,
+) -> Result<(), StoreError> {
+    const SQL: &str = "insert into declare_watches (alert_id, severity_id, due_at) \
+        values ($1, $2, $3) on conflict (alert_id) do nothing";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(alert_id)
+        .bind(severity)
+        .bind(due_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A claimed watch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watch {
+    pub alert_id: String,
+    pub severity: String,
+}
+
+/// Claims up to `limit` watches due at `now` until `lease_until` (their `due_at` moves there,
+/// so nobody else takes them meanwhile).
+pub async fn claim_watches(
+    db: &Db,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<Watch>, StoreError> {
+    const SQL: &str = "update declare_watches set due_at = $2 where alert_id in \
+        (select alert_id from declare_watches where due_at <= $1 order by due_at limit $3) \
+        and due_at <= $1 returning alert_id, severity_id";
+    let rows: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(SQL)
+        .bind(now)
+        .bind(lease_until)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    let mut out: Vec<Watch> = rows
+        .into_iter()
+        .map(|(alert_id, severity)| Watch { alert_id, severity })
+        .collect();
+    // `returning` has no order: keep the log and the incidents' numbers stable.
+    out.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
+    Ok(out)
+}
+
+/// Drops a watch once handled (declared, or moot).
+pub async fn unwatch(db: &Db, alert_id: &str) -> Result<(), StoreError> {
+    const SQL: &str = "delete from declare_watches where alert_id = $1";
+    on_db!(db, |p| sqlx::query(SQL)
+        .bind(alert_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// What a watch needs to know of its alert: (status, summary, attached to an incident).
+pub async fn watched_alert(
+    db: &Db,
+    alert_id: &str,
+) -> Result<Option<(String, String, bool)>, StoreError> {
+    const SQL: &str = "select a.status, a.summary, exists (select 1 from incident_alerts i \
+        where i.alert_id = a.id) from alerts a where a.id = $1";
+    let row: Option<(String, String, bool)> = on_db!(db, |p| sqlx::query_as(SQL)
+        .bind(alert_id)
+        .fetch_optional(p)
+        .await)?;
+    Ok(row)
+}
+
+/// The level covering an alert's severity, with what ingestion needs of it: (level id,
+/// response target in minutes, declare policy as stored JSON). One indexed query.
+pub async fn level_of_alert(
+    tx: &mut Tx,
+    alert_id: &str,
+) -> Result<Option<(String, Option<i64>, String)>, StoreError> {
+    const SQL: &str = "select s.id, s.response_target_minutes, s.declare from alerts a \
+        join severity_alert_levels m on m.alert_severity = a.severity \
+        join severities s on s.id = m.severity_id where a.id = $1";
+    let row: Option<(String, Option<i64>, String)> = on_tx!(tx, |c| sqlx::query_as(SQL)
+        .bind(alert_id)
+        .fetch_optional(c)
+        .await)?;
+    Ok(row)
+}
