@@ -237,7 +237,7 @@ async fn lock_open(tx: &mut Tx, service: &str, key: &str) -> Result<Option<Alert
 }
 
 /// Locks and returns the alert with this id; NotFound when there is none.
-async fn lock_by_id(tx: &mut Tx, id: &str) -> Result<Alert, StoreError> {
+pub(crate) async fn lock_by_id(tx: &mut Tx, id: &str) -> Result<Alert, StoreError> {
     let sql = format!(
         "update alerts set event_count = event_count where id = $1 returning {ALERT_COLUMNS}"
     );

@@ -239,7 +239,8 @@ pub async fn declare(
     }
     let mut alerts = Vec::new();
     for id in &d.alerts {
-        let alert = crate::alerts::store::get_in(&mut tx, id)
+        // Locked: two declarations for one alert (a person and the engine) take turns.
+        let alert = crate::alerts::store::lock_by_id(&mut tx, id)
             .await
             .map_err(|_| invalid(format!("unknown alert {id:?}")))?;
         // The engine declares for an alert only once: checked here, inside the transaction
