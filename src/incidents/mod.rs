@@ -12,6 +12,7 @@ pub mod deliver;
 pub mod document;
 pub mod error;
 pub mod live;
+pub mod markdown;
 pub mod messages;
 pub mod metrics;
 pub mod store;
@@ -295,6 +296,11 @@ pub struct Entry {
     pub link_url: Option<String>,
     pub image_url: Option<String>,
     pub starred: bool,
+    /// `body` as sanitised HTML, rendered when the entry was written (None for entries
+    /// older than that column: pages render those on read).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub body_html: Option<String>,
 }
 
 /// A structured stakeholder update.

@@ -27,6 +27,7 @@ type EntryRow = (
     Option<String>,
     Option<String>,
     bool,
+    Option<String>,
 );
 
 fn entry_from(r: EntryRow) -> Entry {
@@ -40,6 +41,7 @@ fn entry_from(r: EntryRow) -> Entry {
         link_url: r.5,
         image_url: r.6,
         starred: r.7,
+        body_html: r.8,
     }
 }
 
@@ -51,7 +53,9 @@ pub async fn append(
     e: &NewEntry<'_>,
 ) -> Result<Entry, StoreError> {
     const SQL: &str = "insert into incident_timeline (incident_id, at, kind, actor, body, \
-        link_url, image_url, starred) values ($1, $2, $3, $4, $5, $6, $7, $8) returning id";
+        link_url, image_url, starred, body_html) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+        returning id";
+    let html = crate::incidents::markdown::markdown_html(e.body);
     let (id,): (i64,) = on_tx!(tx, |c| sqlx::query_as(SQL)
         .bind(incident)
         .bind(e.at)
@@ -61,6 +65,7 @@ pub async fn append(
         .bind(e.link_url)
         .bind(e.image_url)
         .bind(e.starred)
+        .bind(&html)
         .fetch_one(c)
         .await)?;
     Ok(Entry {
@@ -72,13 +77,14 @@ pub async fn append(
         link_url: e.link_url.map(Into::into),
         image_url: e.image_url.map(Into::into),
         starred: e.starred,
+        body_html: Some(html),
     })
 }
 
 /// The incident's entries with an id above `after` (0: all), oldest first.
 pub async fn entries(tx: &mut Tx, incident: i64, after: i64) -> Result<Vec<Entry>, StoreError> {
-    const SQL: &str = "select id, at, kind, actor, body, link_url, image_url, starred \
-        from incident_timeline where incident_id = $1 and id > $2 order by id";
+    const SQL: &str = "select id, at, kind, actor, body, link_url, image_url, starred, \
+        body_html from incident_timeline where incident_id = $1 and id > $2 order by id";
     let rows: Vec<EntryRow> = on_tx!(tx, |c| sqlx::query_as(SQL)
         .bind(incident)
         .bind(after)
@@ -95,7 +101,7 @@ pub async fn set_starred(
     starred: bool,
 ) -> Result<Entry, StoreError> {
     const SQL: &str = "update incident_timeline set starred = $3 where incident_id = $1 \
-        and id = $2 returning id, at, kind, actor, body, link_url, image_url, starred";
+        and id = $2 returning id, at, kind, actor, body, link_url, image_url, starred, body_html";
     let row: EntryRow = on_tx!(tx, |c| sqlx::query_as(SQL)
         .bind(incident)
         .bind(entry)

@@ -270,7 +270,7 @@ pub async fn build(
         ],
         next_update,
         overdue,
-        entries: f.timeline.iter().map(|e| renderer.entry(e)).collect(),
+        entries: renderer.entries(&f.timeline),
         last_entry: f.timeline.last().map_or(0, |e| e.id),
         alerts,
         messages: messages.into_iter().map(|x| message_view(x, tz)).collect(),
