@@ -38,6 +38,11 @@ impl Actor {
         }
     }
 
+    /// Tocsin itself (the engine), as opposed to someone signed in, with or without a person.
+    pub fn is_system(&self) -> bool {
+        self.person.is_none() && self.name == Self::system().name
+    }
+
     /// The person `id` of the catalog (their name, or the id when unknown).
     pub fn person(snap: &Snapshot, id: &str) -> Self {
         Self {
@@ -120,8 +125,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// The incident locked for change, refused when it is closed. A person acting on it
-    /// counts as acknowledging it.
+    /// The incident locked for change, refused when it is closed. Anyone but Tocsin acting
+    /// on it counts as acknowledging it.
     async fn open(&self, tx: &mut Tx, id: i64) -> Result<Incident, IncidentError> {
         let mut i = store::lock(tx, id).await?;
         if i.status == Status::Closed {
@@ -130,7 +135,7 @@ impl Ctx<'_> {
                 i.reference()
             )));
         }
-        if i.acknowledged_at.is_none() && self.actor.person.is_some() {
+        if i.acknowledged_at.is_none() && !self.actor.is_system() {
             i.acknowledged_at = Some(self.now);
         }
         i.updated_at = self.now;
@@ -278,11 +283,12 @@ pub async fn declare(
         .min()
         .unwrap_or(ctx.now)
         .min(ctx.now);
-    let acknowledged_at = alerts.iter().filter_map(|a| a.acknowledged_at).min().or(ctx
-        .actor
-        .person
-        .as_ref()
-        .map(|_| ctx.now));
+    // A person declaring has answered the alarm: that is the acknowledgement.
+    let acknowledged_at = alerts
+        .iter()
+        .filter_map(|a| a.acknowledged_at)
+        .min()
+        .or((!ctx.actor.is_system()).then_some(ctx.now));
     let cadence = cadence_ms(ctx.snap, &severity);
     let mut incident = Incident {
         id: 0,

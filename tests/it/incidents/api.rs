@@ -58,6 +58,11 @@ async fn viewers_read_responders_act() {
         assert_eq!(created["reference"], format!("INC-{id}"));
         assert_eq!(created["incident"]["severity"], "sev1");
         assert_eq!(created["incident"]["declared_by"], "token:test-responder");
+        // Someone declaring has answered the alarm, even without a catalog person.
+        assert_eq!(
+            created["incident"]["acknowledged_at"],
+            created["incident"]["declared_at"]
+        );
         let (s, _) = app
             .call(
                 "POST",
