@@ -154,9 +154,12 @@ pub async fn team(
     Path(raw): Path<String>,
     Form(f): Form<TeamForm>,
 ) -> Result<Response, PageError> {
-    act!(s, p, raw, &f.csrf, "h-participants", |ctx, id| {
+    let response = act!(s, p, raw, &f.csrf, "h-participants", |ctx, id| {
         command::add_team(&ctx, id, f.team.trim())
-    })
+    });
+    // The team's page is a new alert: wake the engine so it goes out now, as the API does.
+    s.wake.notify_one();
+    response
 }
 
 #[derive(Deserialize)]
