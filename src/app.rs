@@ -41,6 +41,11 @@ pub fn state(
         base_url: settings.public_url(),
         slack_signing_secret: settings.slack_signing_secret.clone(),
         mattermost_token: settings.mattermost_token.clone(),
+        // Checked when the settings were read (`DbArgs::settings`).
+        postmortem_template: settings.template().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "postmortem template unreadable; using the built-in one");
+            Default::default()
+        }),
     };
     AppState::new(db, clock, http, metrics)
 }

@@ -17,5 +17,6 @@ pub mod incidents;
 pub mod notify;
 pub mod oncall;
 pub mod people;
+pub mod postmortems;
 pub mod settings;
 pub mod severity;

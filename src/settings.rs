@@ -34,6 +34,8 @@ pub struct Settings {
     pub slack_signing_secret: String,
     /// The token Mattermost sends with the `/incident` command.
     pub mattermost_token: String,
+    /// A YAML file with the postmortem template's sections; empty: the built-in template.
+    pub postmortem_template: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -61,11 +63,21 @@ impl Default for Settings {
             block_private_targets: false,
             slack_signing_secret: String::new(),
             mattermost_token: String::new(),
+            postmortem_template: String::new(),
         }
     }
 }
 
 impl Settings {
+    /// The postmortem template: the configured file's, else the built-in one.
+    pub fn template(&self) -> Result<crate::postmortems::template::Template, String> {
+        if self.postmortem_template.is_empty() {
+            return Ok(Default::default());
+        }
+        crate::postmortems::template::Template::from_file(&self.postmortem_template)
+            .map_err(|e| e.to_string())
+    }
+
     /// The public base URL: the configured one, else derived from the listen address.
     pub fn public_url(&self) -> String {
         if self.base_url.is_empty() {

@@ -51,6 +51,8 @@ impl DbArgs {
         if let Some(url) = &self.database_url {
             s.database_url.clone_from(url);
         }
+        // A broken template is a startup error, named by file, line and column.
+        s.template().map_err(anyhow::Error::msg)?;
         Ok(s)
     }
 }

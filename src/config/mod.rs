@@ -56,6 +56,11 @@ impl ConfigError {
         }
     }
 
+    /// A mistake about a file as a whole (no position to point at).
+    pub fn in_file(path: &str, message: String) -> Self {
+        Self::whole_file(path, message)
+    }
+
     fn at(source: &Source, line: u64, column: u64, message: String) -> Self {
         Self {
             path: source.path.clone(),
@@ -262,6 +267,17 @@ fn clone_node(n: &Node) -> Node {
                 .collect(),
         ),
     }
+}
+
+/// Parses one YAML file into `T` strictly (the type's `deny_unknown_fields`), the error
+/// located like the catalog's: for the other files Tocsin reads, such as the postmortem template.
+pub fn parse_one<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, ConfigError> {
+    serde_saphyr::from_str(&source.text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let message = e.without_snippet().to_string();
+        let message = message.lines().next().unwrap_or_default().to_string();
+        ConfigError::at(source, line, column, strip_location(&message))
+    })
 }
 
 /// serde-saphyr puts "line L column C" before or after some messages; we print our own.

@@ -18,6 +18,9 @@ pub enum AppError {
     Unauthorized,
     #[error("this needs the {0} role")]
     Forbidden(&'static str),
+    /// Refused for a reason other than the role (not a named reviewer, say).
+    #[error("{0}")]
+    Denied(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -62,7 +65,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Denied(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

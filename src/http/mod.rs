@@ -41,6 +41,8 @@ pub struct HttpSettings {
     pub slack_signing_secret: String,
     /// Mattermost's slash command token (empty: Mattermost is refused).
     pub mattermost_token: String,
+    /// The sections a new postmortem gets.
+    pub postmortem_template: crate::postmortems::template::Template,
 }
 
 impl Default for HttpSettings {
@@ -54,6 +56,7 @@ impl Default for HttpSettings {
             base_url: "http://127.0.0.1:8080".into(),
             slack_signing_secret: String::new(),
             mattermost_token: String::new(),
+            postmortem_template: Default::default(),
         }
     }
 }

@@ -4,10 +4,12 @@
 //! queues the messages it implies; a refused command writes nothing. `now` comes from the
 //! caller's clock. Declaring is here; roles, people and updates are in `command/`.
 
+mod close;
 mod people;
 mod roles;
 mod updates;
 
+pub use close::*;
 pub use people::*;
 pub use roles::*;
 pub use updates::*;

@@ -47,6 +47,8 @@ pub struct Report {
     pub reminded: Vec<i64>,
     /// Incidents where a holder was asked to hand over.
     pub prompted: Vec<i64>,
+    /// Postmortems whose owner or reviewers were reminded of the due date.
+    pub postmortems_reminded: Vec<i64>,
     /// Steps that failed (retried on a later tick).
     pub failed: usize,
 }
@@ -158,6 +160,16 @@ pub async fn tick(
     // Two holders of one incident may both have been asked.
     report.prompted.sort_unstable();
     report.prompted.dedup();
+    for id in crate::postmortems::store::library::reminders_due(db, now).await? {
+        match crate::postmortems::reminders::remind(&ctx, id).await {
+            Ok(true) => report.postmortems_reminded.push(id),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(incident = id, error = %e, "postmortem reminder failed");
+                report.failed += 1;
+            }
+        }
+    }
     Ok(report)
 }
 

@@ -219,10 +219,12 @@ pub enum EntryKind {
     Update,
     Reminder,
     Summary,
+    /// A step of the postmortem: drafted, submitted, approved, published.
+    Postmortem,
 }
 
 impl EntryKind {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::Declared,
         Self::Status,
         Self::Severity,
@@ -244,6 +246,7 @@ impl EntryKind {
         Self::Update,
         Self::Reminder,
         Self::Summary,
+        Self::Postmortem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -269,6 +272,7 @@ impl EntryKind {
             Self::Update => "update",
             Self::Reminder => "reminder",
             Self::Summary => "summary",
+            Self::Postmortem => "postmortem",
         }
     }
 

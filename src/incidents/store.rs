@@ -371,16 +371,21 @@ pub async fn subscribers(tx: &mut Tx, id: i64) -> Result<Vec<Subscriber>, StoreE
 /// Everything about one incident, read in one transaction.
 pub async fn full(db: &Db, id: i64) -> Result<Full, StoreError> {
     let mut tx = db.begin_read().await?;
-    let incident = get(&mut tx, id).await?;
+    full_in(&mut tx, id).await
+}
+
+/// Everything about one incident, inside the caller's transaction.
+pub async fn full_in(tx: &mut Tx, id: i64) -> Result<Full, StoreError> {
+    let incident = get(tx, id).await?;
     Ok(Full {
         incident,
-        services: services(&mut tx, id).await?,
-        functions: functions(&mut tx, id).await?,
-        alerts: alerts(&mut tx, id).await?,
-        roles: timeline::roles(&mut tx, id).await?,
-        participants: participants(&mut tx, id).await?,
-        timeline: timeline::entries(&mut tx, id, 0).await?,
-        updates: timeline::updates(&mut tx, id).await?,
-        subscribers: subscribers(&mut tx, id).await?,
+        services: services(tx, id).await?,
+        functions: functions(tx, id).await?,
+        alerts: alerts(tx, id).await?,
+        roles: timeline::roles(tx, id).await?,
+        participants: participants(tx, id).await?,
+        timeline: timeline::entries(tx, id, 0).await?,
+        updates: timeline::updates(tx, id).await?,
+        subscribers: subscribers(tx, id).await?,
     })
 }

@@ -43,6 +43,9 @@ pub struct SeverityLevel {
     /// Minutes between stakeholder updates while an incident of this level is open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_every_minutes: Option<u32>,
+    /// Business days after resolution within which the incident's postmortem is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postmortem_due_days: Option<u32>,
 }
 
 /// When an incident is declared: `immediately`, `{after_minutes: N}` without progress, or
@@ -115,6 +118,7 @@ mod tests {
             alert_severities: alerts.to_vec(),
             declare: Declare::Manually,
             update_every_minutes: None,
+            postmortem_due_days: None,
         }
     }
 

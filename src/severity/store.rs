@@ -18,16 +18,18 @@ type Row = (
     String,
     String,
     Option<i64>,
+    Option<i64>,
 );
 
 pub async fn load(tx: &mut Tx) -> Result<Vec<SeverityLevel>, StoreError> {
     const SQL: &str = "select id, position, name, urgency, description, examples, \
-        response_target_minutes, alert_severities, declare, update_every_minutes \
-        from severities order by position, id";
+        response_target_minutes, alert_severities, declare, update_every_minutes, \
+        postmortem_due_days from severities order by position, id";
     let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     rows.into_iter()
         .map(|r| {
-            let (id, _, name, urgency, description, examples, target, alerts, declare, every) = r;
+            let (id, _, name, urgency, description, examples, target, alerts, declare, every, due) =
+                r;
             let bad = |what: &str, e: serde_json::Error| {
                 StoreError::Config(format!("severity {id}: stored {what}: {e}"))
             };
@@ -39,6 +41,7 @@ pub async fn load(tx: &mut Tx) -> Result<Vec<SeverityLevel>, StoreError> {
                     .map_err(|e| bad("declare", e))?,
                 response_target_minutes: target.and_then(|m| u32::try_from(m).ok()),
                 update_every_minutes: every.and_then(|m| u32::try_from(m).ok()),
+                postmortem_due_days: due.and_then(|d| u32::try_from(d).ok()),
                 id,
                 name,
                 urgency,
@@ -51,13 +54,14 @@ pub async fn load(tx: &mut Tx) -> Result<Vec<SeverityLevel>, StoreError> {
 /// Writes one level at `position` and its alert-severity map rows.
 pub async fn upsert(tx: &mut Tx, s: &SeverityLevel, position: usize) -> Result<(), StoreError> {
     const SQL: &str = "insert into severities (id, position, name, urgency, description, \
-        examples, response_target_minutes, alert_severities, declare, update_every_minutes) \
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (id) do update set \
+        examples, response_target_minutes, alert_severities, declare, update_every_minutes, \
+        postmortem_due_days) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do update set \
         position = excluded.position, name = excluded.name, urgency = excluded.urgency, \
         description = excluded.description, examples = excluded.examples, \
         response_target_minutes = excluded.response_target_minutes, \
         alert_severities = excluded.alert_severities, declare = excluded.declare, \
-        update_every_minutes = excluded.update_every_minutes";
+        update_every_minutes = excluded.update_every_minutes, \
+        postmortem_due_days = excluded.postmortem_due_days";
     on_tx!(tx, |c| sqlx::query(SQL)
         .bind(&s.id)
         .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -69,6 +73,7 @@ pub async fn upsert(tx: &mut Tx, s: &SeverityLevel, position: usize) -> Result<(
         .bind(json(&s.alert_severities))
         .bind(json(&s.declare))
         .bind(s.update_every_minutes.map(i64::from))
+        .bind(s.postmortem_due_days.map(i64::from))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

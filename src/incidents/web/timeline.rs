@@ -40,6 +40,7 @@ pub fn kind_label(k: EntryKind) -> &'static str {
         EntryKind::Update => "Stakeholder update",
         EntryKind::Reminder => "Reminder",
         EntryKind::Summary => "Current understanding",
+        EntryKind::Postmortem => "Postmortem",
     }
 }
 

@@ -1,0 +1,9 @@
+//! The postmortem REST API.
+
+use axum::Router;
+
+use crate::http::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
