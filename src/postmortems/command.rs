@@ -110,6 +110,21 @@ pub async fn draft(
     Ok(f)
 }
 
+/// Drafts the postmortem of incident `id` with what the draft reads gathered first: the
+/// incident's alerts and the error budget it burned. What the web, the API and the CLI call.
+pub async fn draft_incident(
+    ctx: &Ctx<'_>,
+    id: i64,
+    template: &Template,
+) -> Result<PmFull, PostmortemError> {
+    let alerts = {
+        let mut tx = ctx.db.begin_read().await?;
+        store::facts::alerts_of(&mut tx, id).await?
+    };
+    let budget = String::new();
+    draft(ctx, id, template, &alerts, &budget).await
+}
+
 /// Replaces a section's text. In review, an edit clears the approvals: reviewers approved
 /// other words.
 pub async fn edit_section(
