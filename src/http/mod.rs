@@ -157,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::notify::web::router())
         .merge(crate::alerts::playbook::router())
         .merge(crate::incidents::api::router())
+        .merge(crate::postmortems::api::router())
         .merge(crate::incidents::chat::router())
         .merge(crate::incidents::web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))

@@ -6,6 +6,7 @@
 
 mod incidents;
 mod ingest;
+mod postmortems;
 
 use std::sync::LazyLock;
 
@@ -90,6 +91,7 @@ pub fn build() -> OpenApi {
     doc.automation();
     doc.ingestion();
     doc.incidents();
+    doc.postmortems();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)

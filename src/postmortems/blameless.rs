@@ -192,14 +192,12 @@ pub fn check(text: &str, people: &[String]) -> Vec<Flag> {
             if here == "should've" {
                 j = i + 1;
             }
-            if j > i + 1 || here == "should've" {
-                if SHOULD_VERBS.contains(&w(j))
-                    || (w(j) == "been" && matches!(w(j + 1), "more" | "careful" | "aware"))
-                {
-                    let end = if w(j) == "been" { j + 1 } else { j };
-                    out.push(flag(text, &ws, i, end, "hindsight: it expects people to know what only the outcome showed",
-                        "Ask what information was available at the time, and how the system could surface it (an alert, a check, a clearer dashboard)."));
-                }
+            let hindsight = SHOULD_VERBS.contains(&w(j))
+                || (w(j) == "been" && matches!(w(j + 1), "more" | "careful" | "aware"));
+            if (j > i + 1 || here == "should've") && hindsight {
+                let end = if w(j) == "been" { j + 1 } else { j };
+                out.push(flag(text, &ws, i, end, "hindsight: it expects people to know what only the outcome showed",
+                    "Ask what information was available at the time, and how the system could surface it (an alert, a check, a clearer dashboard)."));
             }
         } else if matches!(here, "made" | "make") && w(i + 1) == "a" && w(i + 2) == "mistake" {
             out.push(flag(

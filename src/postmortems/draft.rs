@@ -163,7 +163,7 @@ fn summary(input: &Input) -> String {
         names.join(", ")
     };
     format!(
-        "{}: {what} impaired for {} ({}).\n",
+        "{} for {} ({}), impairing {what}.\n",
         i.title.trim_end_matches('.'),
         input.duration(),
         input.severity()

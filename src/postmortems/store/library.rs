@@ -96,7 +96,7 @@ pub async fn search(tx: &mut Tx, s: &Search) -> Result<Vec<Hit>, StoreError> {
         order by i.started_at desc, p.incident_id desc limit $12"
     );
     let limit = i64::from(s.limit.clamp(1, 500));
-    let rows: Vec<(
+    type HitRow = (
         i64,
         String,
         String,
@@ -105,7 +105,8 @@ pub async fn search(tx: &mut Tx, s: &Search) -> Result<Vec<Hit>, StoreError> {
         i64,
         Option<i64>,
         Option<i64>,
-    )> = on_tx!(tx, |c| {
+    );
+    let rows: Vec<HitRow> = on_tx!(tx, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql.clone()));
         for w in &words {
             q = q.bind(w.clone());

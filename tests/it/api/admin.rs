@@ -263,6 +263,29 @@ async fn openapi_document_lists_every_endpoint() {
     ] {
         expected.push((m, format!("/api/v1/incidents/{{id}}/{suffix}")));
     }
+    expected.extend([
+        ("post", "/api/v1/incidents/{id}/postmortem".into()),
+        ("get", "/api/v1/postmortems".into()),
+        ("post", "/api/v1/blameless".into()),
+        ("get", "/api/v1/postmortems/{id}".into()),
+    ]);
+    for (m, suffix) in [
+        ("patch", ""),
+        ("get", "/export.md"),
+        ("put", "/sections/{key}"),
+        ("post", "/reviewers"),
+        ("delete", "/reviewers/{person}"),
+        ("post", "/comments"),
+        ("post", "/submit"),
+        ("post", "/request-changes"),
+        ("post", "/approve"),
+        ("post", "/publish"),
+        ("post", "/actions"),
+        ("patch", "/actions/{aid}"),
+        ("delete", "/actions/{aid}"),
+    ] {
+        expected.push((m, format!("/api/v1/postmortems/{{id}}{suffix}")));
+    }
     let kinds = new_records().into_iter().map(|(kind, _, _)| kind);
     for kind in kinds.chain(["playbooks", "alert-rules", "severities"]) {
         for m in ["get", "post"] {
