@@ -10,6 +10,7 @@ mod demo;
 mod feed;
 mod incident;
 mod oncall;
+mod postmortem;
 mod readiness;
 
 pub use demo::{example_sources, seed};
@@ -184,6 +185,13 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Postmortems: draft, list, show, export, write, reviewer, submit, approve, publish, action.
+    Postmortem {
+        #[command(subcommand)]
+        action: postmortem::PostmortemAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// People's contact methods and notification rules ("Slack at once, email after 2m").
     Contact {
         #[command(subcommand)]
@@ -305,6 +313,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Alert { action, db } => alerts::alert_cmd(action, &db).await,
         Command::Contact { action, db } => contact::run(action, &db).await,
         Command::Incident { action, db } => incident::run(action, &db).await,
+        Command::Postmortem { action, db } => postmortem::run(action, &db).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

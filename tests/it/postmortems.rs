@@ -3,6 +3,7 @@
 //! incident, and due-date reminders on a fake clock.
 
 mod api;
+mod cli;
 mod reminders;
 
 use tocsin::alerts::{Action, Severity};
