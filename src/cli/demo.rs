@@ -63,7 +63,14 @@ pub async fn seed(db: &crate::db::Db, at: i64) -> anyhow::Result<String> {
 
 pub async fn run(listen: &str, database_url: &str) -> anyhow::Result<i32> {
     let db = crate::app::open_db(database_url).await?;
-    let password = seed(&db, SystemClock.now_ms()).await?;
+    let now = SystemClock.now_ms();
+    let password = seed(&db, now).await?;
+    let made = super::demo_history::seed(&db, now).await?;
+    if made > 0 {
+        println!(
+            "Ninety days of demo history: {made} past incidents, their alerts and postmortems."
+        );
+    }
     db.close().await;
     let settings = Settings {
         listen: listen.into(),

@@ -7,6 +7,7 @@ mod alerts;
 mod catalog;
 mod contact;
 mod demo;
+mod demo_history;
 mod feed;
 mod incident;
 mod oncall;
