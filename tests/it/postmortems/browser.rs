@@ -201,6 +201,7 @@ fn a_postmortem_is_drafted_reviewed_and_published_in_a_browser() {
         "return document.querySelectorAll('form[action^=\"/postmortems/\"], textarea').length;",
     );
     assert_eq!(forms, json!(0), "a published postmortem is read-only");
+    script(&b, "window.scrollTo(0, 0); return null;");
     let png = b.screenshot();
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).expect("screenshots dir");

@@ -3,76 +3,25 @@
 //! blaming sentence flagged beside its section, submitting refused with the empty required
 //! sections named, an action item and a reviewer added, the reviewer's approval, publishing
 //! (which closes the incident), the read-only published page a viewer can read (but not a
-//! draft), the library and its filters, the Markdown export and the print view.
-
-use std::time::Duration;
+//! draft). The library, the export and the print view are `web/library.rs`.
 
 use axum::http::{StatusCode, header};
-use tocsin::auth::Role as AccountRole;
 use tocsin::incidents::{Status, store as istore};
 use tocsin::postmortems::{PmStatus, store};
 
-use crate::support::{TestApp, backends};
-use crate::web::alerts::app_on;
-use crate::web::client::{PASSWORD, Page, enc, fetch, sign_in};
+use crate::support::backends;
+use crate::web::client::{enc, fetch};
 
-/// Signs in and returns the session cookie and the page's CSRF token.
-async fn session(app: &TestApp, user: &str) -> (String, String) {
-    let cookie = sign_in(app, user, PASSWORD).await;
-    let page = fetch(app, "GET", "/postmortems", &cookie, None).await;
-    page.assert_ok_html("postmortem library");
-    (cookie, page.csrf_field())
-}
+mod forms;
+mod library;
 
-async fn post(app: &TestApp, cookie: &str, csrf: &str, path: &str, form: &str) -> Page {
-    let body = format!("csrf={}&{form}", enc(csrf));
-    fetch(app, "POST", path, cookie, Some(&body)).await
-}
-
-fn see_other(r: &Page, to: &str, what: &str) {
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{what}: {}", r.body);
-    assert_eq!(r.header(header::LOCATION), to, "{what}");
-}
-
-/// The text between `start` and the next `end` in `page`.
-fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
-    let from = page
-        .find(start)
-        .unwrap_or_else(|| panic!("{start:?} in the page:\n{page}"))
-        + start.len();
-    &page[from..from + page[from..].find(end).unwrap()]
-}
-
-/// Declares an incident through the form and resolves it; its id.
-async fn resolved_incident(app: &TestApp, cookie: &str, csrf: &str, title: &str) -> i64 {
-    let form = format!("title={}&service=checkout-api", enc(title));
-    let r = post(app, cookie, csrf, "/incidents", &form).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "declare: {}", r.body);
-    let id: i64 = r.header(header::LOCATION)["/incidents/".len()..]
-        .parse()
-        .unwrap();
-    app.clock.advance(Duration::from_secs(40 * 60));
-    let path = format!("/incidents/{id}/status");
-    let r = post(app, cookie, csrf, &path, "status=resolved&note=Rolled+back").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "resolve: {}", r.body);
-    id
-}
+use forms::{app_with_reviewer, between, post, resolved_incident, see_other, session};
 
 #[tokio::test]
 async fn a_postmortem_from_draft_to_published_through_its_page() {
     for t in backends().await {
         let b = t.backend;
-        let app = app_on(&t).await;
-        tocsin::auth::accounts::set_account(
-            &t.db,
-            "reviewer",
-            AccountRole::Responder,
-            Some("jane-doe".into()),
-            PASSWORD,
-            "test",
-        )
-        .await
-        .unwrap();
+        let app = app_with_reviewer(&t).await;
         let (jon, csrf) = session(&app, "responder").await;
         let (viewer, _) = session(&app, "viewer").await;
         let (jane, jane_csrf) = session(&app, "reviewer").await;
@@ -138,24 +87,20 @@ async fn a_postmortem_from_draft_to_published_through_its_page() {
         // The page: every section in the template's order, with its help text.
         let page = fetch(&app, "GET", &pm, &jon, None).await;
         page.assert_ok_html("postmortem page");
-        let order: Vec<usize> = [
-            "Date and people",
-            "Executive summary",
-            "Problem summary",
-            "Impact",
-            "Action items",
-            "Lessons learned",
-            "Timeline",
-            "Follow-up questions",
-        ]
-        .iter()
-        .map(|title| {
-            page.body
-                .find(&format!(">{title} <small"))
-                .or_else(|| page.body.find(&format!(">{title}</h2>")))
-                .unwrap_or_else(|| panic!("{b}: {title}"))
-        })
-        .collect();
+        let keys = [
+            "people",
+            "summary",
+            "problem",
+            "impact",
+            "action_items",
+            "lessons",
+            "timeline",
+            "follow_up",
+        ];
+        let order: Vec<usize> = keys
+            .iter()
+            .map(|k| page.body.find(&format!(r#"id="h-{k}""#)).expect(k))
+            .collect();
         assert!(
             order.windows(2).all(|w| w[0] < w[1]),
             "{b}: sections in order {order:?}"
@@ -412,162 +357,5 @@ async fn a_postmortem_from_draft_to_published_through_its_page() {
         let late = post(&app, &jon, &csrf, &summary, "body=rewritten").await;
         assert_eq!(late.status, StatusCode::CONFLICT, "{b}: read-only");
         assert!(late.body.contains("published and read-only"), "{b}");
-
-        // A second one stays a draft: the viewer's library shows only the published one.
-        let other = resolved_incident(&app, &jon, &csrf, "Search slow").await;
-        let r = post(
-            &app,
-            &jon,
-            &csrf,
-            &format!("/incidents/{other}/postmortem"),
-            "",
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{b}");
-        let denied = fetch(&app, "GET", &format!("/postmortems/{other}"), &viewer, None).await;
-        assert_eq!(denied.status, StatusCode::FORBIDDEN, "{b}");
-        let listed = |page: &Page| -> Vec<i64> {
-            page.body
-                .split(r#"<tr data-postmortem=""#)
-                .skip(1)
-                .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
-                .collect()
-        };
-        let lib = fetch(&app, "GET", "/postmortems", &jon, None).await;
-        assert_eq!(listed(&lib), vec![other, id], "{b}: newest first");
-        let lib = fetch(&app, "GET", "/postmortems", &viewer, None).await;
-        assert_eq!(listed(&lib), vec![id], "{b}: viewers see published ones");
-        let found = fetch(&app, "GET", "/postmortems?q=HUMAN+error", &jon, None).await;
-        assert_eq!(listed(&found), vec![id], "{b}: words");
-        let found = fetch(
-            &app,
-            "GET",
-            "/postmortems?status=draft&severity=&service=checkout-api",
-            &jon,
-            None,
-        )
-        .await;
-        assert_eq!(listed(&found), vec![other], "{b}: status and service");
-        let found = fetch(&app, "GET", "/postmortems?from=2024-06-18", &jon, None).await;
-        assert!(listed(&found).is_empty(), "{b}: dates");
-        let found = fetch(
-            &app,
-            "GET",
-            "/postmortems?from=2024-06-17&to=2024-06-17",
-            &jon,
-            None,
-        )
-        .await;
-        assert_eq!(listed(&found).len(), 2, "{b}: to includes its day");
-        let bad = fetch(&app, "GET", "/postmortems?status=lost", &jon, None).await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{b}");
-        let bad = fetch(&app, "GET", "/postmortems?from=yesterday", &jon, None).await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{b}");
-
-        // Export and print.
-        let md = fetch(
-            &app,
-            "GET",
-            &format!("{pm}/export.md?tz=America/New_York"),
-            &viewer,
-            None,
-        )
-        .await;
-        assert_eq!(md.status, StatusCode::OK, "{b}");
-        assert!(
-            md.header(header::CONTENT_TYPE).starts_with("text/markdown"),
-            "{b}"
-        );
-        assert!(
-            md.header(header::CONTENT_DISPOSITION)
-                .contains(&format!("INC-{id}-postmortem.md")),
-            "{b}"
-        );
-        let title = format!("# Postmortem: INC-{id}: Card payments failing");
-        for needle in [
-            title.as_str(),
-            "Card payments failed for **40 minutes**.",
-            "| Alert on disk space | detect |",
-            "Time (America/New_York)",
-        ] {
-            assert!(md.body.contains(needle), "{b}: {needle:?} in\n{}", md.body);
-        }
-        let bad = fetch(
-            &app,
-            "GET",
-            &format!("{pm}/export.md?tz=Mars/Olympus"),
-            &jon,
-            None,
-        )
-        .await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{b}");
-        let draft_md = fetch(
-            &app,
-            "GET",
-            &format!("/postmortems/{other}/export.md"),
-            &viewer,
-            None,
-        )
-        .await;
-        assert_eq!(draft_md.status, StatusCode::FORBIDDEN, "{b}");
-        let print = fetch(&app, "GET", &format!("{pm}/print"), &viewer, None).await;
-        print.assert_ok_html("print view");
-        assert!(
-            print.body.contains(&format!(
-                "<h1>Postmortem: INC-{id}: Card payments failing</h1>"
-            )),
-            "{b}"
-        );
-        assert!(
-            !print.body.contains(r#"aria-label="Main""#) && !print.body.contains("<form"),
-            "{b}: no nav, no forms"
-        );
-        assert!(
-            print.body.contains("/static/postmortem.css"),
-            "{b}: print stylesheet"
-        );
-    }
-}
-
-#[tokio::test]
-async fn the_live_preview_fragment_renders_and_flags() {
-    for t in backends().await {
-        let b = t.backend;
-        let app = app_on(&t).await;
-        let (jon, csrf) = session(&app, "responder").await;
-        let (viewer, viewer_csrf) = session(&app, "viewer").await;
-        let id = resolved_incident(&app, &jon, &csrf, "Disk full").await;
-        let r = post(
-            &app,
-            &jon,
-            &csrf,
-            &format!("/incidents/{id}/postmortem"),
-            "",
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{b}");
-        let path = format!("/postmortems/{id}/preview");
-        let body = "body=Bob%27s+fault%3A+he+was+sloppy.+%5Bx%5D(javascript%3Aalert(1))";
-        let r = post(&app, &jon, &csrf, &path, body).await;
-        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.body);
-        assert!(
-            !r.body.contains("javascript:"),
-            "{b}: sanitised: {}",
-            r.body
-        );
-        assert!(
-            r.body.contains("sloppy") && r.body.contains(r#"class="flag""#),
-            "{b}: {}",
-            r.body
-        );
-        assert!(!r.body.contains("<html"), "{b}: a fragment");
-        let fair = post(&app, &jon, &csrf, &path, "body=The+disk+filled+up.").await;
-        assert!(!fair.body.contains(r#"class="flag""#), "{b}: {}", fair.body);
-        let forged = fetch(&app, "POST", &path, &jon, Some("body=x")).await;
-        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{b}");
-        let as_viewer = post(&app, &viewer, &viewer_csrf, &path, "body=x").await;
-        assert_eq!(as_viewer.status, StatusCode::FORBIDDEN, "{b}");
-        let missing = post(&app, &jon, &csrf, "/postmortems/999/preview", "body=x").await;
-        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{b}");
     }
 }
