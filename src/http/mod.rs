@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::postmortems::api::router())
         .merge(crate::incidents::chat::router())
         .merge(crate::incidents::web::router())
+        .merge(crate::postmortems::web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

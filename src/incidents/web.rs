@@ -7,7 +7,7 @@
 mod actions;
 mod declare;
 mod events;
-mod page;
+pub(crate) mod page;
 mod timeline;
 
 use askama::Template;

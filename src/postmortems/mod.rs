@@ -18,6 +18,7 @@ pub mod reminders;
 pub mod render;
 pub mod store;
 pub mod template;
+pub mod web;
 pub mod workflow;
 
 use serde::{Deserialize, Serialize};

@@ -2,9 +2,13 @@
 //! section (snapshot), the review workflow with its permissions, publication closing the
 //! incident, and due-date reminders on a fake clock.
 
+mod actions_page;
 mod api;
+mod backlog;
+mod browser;
 mod cli;
 mod reminders;
+mod web;
 
 use tocsin::alerts::{Action, Severity};
 use tocsin::catalog::snapshot::Snapshot;

@@ -1,7 +1,8 @@
 //! One incident's page: the header (severity and status with their forms), impact, roles with
 //! their history and the hand-over form, participants, subscribers, response metrics, the
-//! stakeholder update and note composers, the timeline and the incident's messages. Times
-//! are in the viewer's zone. A form that was refused comes back here with the reason. Also
+//! stakeholder update and note composers, the timeline, the incident's messages, and its
+//! postmortem (a link with its status, or once resolved the one-click "Draft postmortem"
+//! button). Times are in the viewer's zone. A form that was refused comes back here with the reason. Also
 //! the incident's document page: the living document (`incidents::document`) rendered from
 //! the current state on every request, with a link to the same document as Markdown.
 
@@ -88,6 +89,9 @@ pub struct IncidentPage {
     last_entry: i64,
     alerts: Vec<AlertView>,
     messages: Vec<MessageView>,
+    /// The postmortem's status label ("Draft", "In review", "Published"), empty when there
+    /// is none yet.
+    postmortem: &'static str,
     can_act: bool,
     statuses: Vec<Choice>,
     severities: Vec<Choice>,
@@ -172,6 +176,11 @@ pub async fn build(
             status,
         });
     }
+    let postmortem = match crate::postmortems::store::get(&mut tx, id).await {
+        Ok(pm) => pm.status.label(),
+        Err(crate::db::StoreError::NotFound) => "",
+        Err(e) => return Err(PageError::new(p, "incidents", e)),
+    };
     drop(tx);
     let i = &f.incident;
     let now = s.clock.now_ms();
@@ -274,6 +283,7 @@ pub async fn build(
         last_entry: f.timeline.last().map_or(0, |e| e.id),
         alerts,
         messages: messages.into_iter().map(|x| message_view(x, tz)).collect(),
+        postmortem,
         can_act: p.is_responder(),
         statuses: choices(statuses, ""),
         severities: choices(
