@@ -18,9 +18,10 @@ use super::error::AppError;
 const CSS: &str = include_str!("../../static/tocsin.css");
 
 /// The navigation entries, in order: (key, label, href).
-pub const NAV: [(&str, &str, &str); 10] = [
+pub const NAV: [(&str, &str, &str); 11] = [
     ("home", "Home", "/"),
     ("incidents", "Incidents", "/incidents"),
+    ("actions", "Action items", "/actions"),
     ("alerts", "Alerts", "/alerts"),
     ("services", "Services", "/services"),
     ("functions", "Business functions", "/business-functions"),
