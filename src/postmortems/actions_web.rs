@@ -104,7 +104,9 @@ fn row(a: ActionItem, c: &Catalog, now: i64, backlog: &'static str, can_sync: bo
         overdue: a.is_overdue(now),
         done: a.is_done(),
         kind: a.kind.as_str(),
-        owner: c.person(&a.owner).map_or_else(|| a.owner.clone(), |p| p.name.clone()),
+        owner: c
+            .person(&a.owner)
+            .map_or_else(|| a.owner.clone(), |p| p.name.clone()),
         due: a.due_at.map(date).unwrap_or_default(),
         title: a.title,
         backlog_key: a.backlog_key.unwrap_or_default(),
@@ -177,14 +179,19 @@ async fn page(
             selected: t == team,
         })
         .collect();
-    let states = [("", "Any state"), ("open", "Open"), ("overdue", "Overdue"), ("done", "Done")]
-        .into_iter()
-        .map(|(v, l)| Choice {
-            value: v.into(),
-            label: l.into(),
-            selected: v == state,
-        })
-        .collect();
+    let states = [
+        ("", "Any state"),
+        ("open", "Open"),
+        ("overdue", "Overdue"),
+        ("done", "Done"),
+    ]
+    .into_iter()
+    .map(|(v, l)| Choice {
+        value: v.into(),
+        label: l.into(),
+        selected: v == state,
+    })
+    .collect();
     Ok(ActionsPage {
         layout: Layout::new(&p, "actions", "Action items"),
         groups,

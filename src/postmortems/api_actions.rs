@@ -24,10 +24,7 @@ pub const MAX_ITEMS: u32 = 10_000;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/actions", get(list))
-        .route(
-            "/api/v1/postmortems/{id}/actions/{aid}/backlog",
-            post(sync),
-        )
+        .route("/api/v1/postmortems/{id}/actions/{aid}/backlog", post(sync))
 }
 
 /// Which items: open (not done here nor closed in the backlog), overdue (open and past their
@@ -77,18 +74,24 @@ pub fn select(
     state: Option<StateFilter>,
     now: i64,
 ) -> Vec<ActionItem> {
-    items.retain(|a| {
-        team.is_none_or(|t| a.team == t) && state.is_none_or(|s| s.keeps(a, now))
-    });
+    items.retain(|a| team.is_none_or(|t| a.team == t) && state.is_none_or(|s| s.keeps(a, now)));
     items.sort_by(|x, y| {
-        (x.team.is_empty(), &x.team, rank(x, now), x.due_at.is_none(), x.due_at, x.id).cmp(&(
-            y.team.is_empty(),
-            &y.team,
-            rank(y, now),
-            y.due_at.is_none(),
-            y.due_at,
-            y.id,
-        ))
+        (
+            x.team.is_empty(),
+            &x.team,
+            rank(x, now),
+            x.due_at.is_none(),
+            x.due_at,
+            x.id,
+        )
+            .cmp(&(
+                y.team.is_empty(),
+                &y.team,
+                rank(y, now),
+                y.due_at.is_none(),
+                y.due_at,
+                y.id,
+            ))
     });
     items
 }
@@ -126,11 +129,9 @@ async fn sync(
     ApiPath((id, aid)): ApiPath<(i64, i64)>,
 ) -> Result<Json<ActionItem>, AppError> {
     p.require(Role::Responder)?;
-    let b = s
-        .settings
-        .backlog
-        .as_ref()
-        .ok_or_else(|| AppError::Conflict("no backlog is configured ([backlog] settings)".into()))?;
+    let b = s.settings.backlog.as_ref().ok_or_else(|| {
+        AppError::Conflict("no backlog is configured ([backlog] settings)".into())
+    })?;
     let item = super::backlog::sync_now(&s.db, b, id, aid, s.clock.now_ms()).await?;
     Ok(Json(item))
 }

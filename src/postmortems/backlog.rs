@@ -280,7 +280,11 @@ pub async fn sync_now(
             "the action item is done; only open items go to the backlog",
         ));
     }
-    if let Some(kind) = a.backlog_kind.as_deref().filter(|_| a.backlog_key.is_some()) {
+    if let Some(kind) = a
+        .backlog_kind
+        .as_deref()
+        .filter(|_| a.backlog_key.is_some())
+    {
         if kind != b.kind() {
             return Err(super::error::conflict(format!(
                 "the item is in a {kind} backlog, but the configured backlog is {}",
@@ -396,7 +400,10 @@ async fn sync(
         }
     };
     if !store::finish(db, aid, owner, &outcome, now).await? {
-        tracing::warn!(action = aid, "backlog: lease lost before the outcome was recorded");
+        tracing::warn!(
+            action = aid,
+            "backlog: lease lost before the outcome was recorded"
+        );
     }
     Ok(synced)
 }

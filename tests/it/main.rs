@@ -19,6 +19,7 @@ mod incidents;
 mod ingest_batch;
 mod notify;
 mod oncall;
+mod postmortems;
 mod ratelimit;
 mod rules;
 mod serve;

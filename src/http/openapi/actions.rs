@@ -38,10 +38,7 @@ impl Doc {
             .response("200", json("The action item afterwards", item))
             .response("400", error("BadRequest"))
             .response("404", error("NotFound"))
-            .response(
-                "409",
-                error("Conflict"),
-            );
+            .response("409", error("Conflict"));
         self.add(
             HttpMethod::Post,
             "/api/v1/postmortems/{id}/actions/{aid}/backlog",

@@ -111,7 +111,11 @@ pub async fn create(
 /// Reads the state of the issue `key` (`OPS-7`).
 pub async fn state(client: &reqwest::Client, c: &Config, key: &str) -> Result<String, SyncError> {
     // Keys are letters, digits, `_` and one `-`: anything else is not ours to put in a path.
-    if key.is_empty() || !key.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_')) {
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_'))
+    {
         return Err(SyncError(format!("{key:?} is not a Jira issue key")));
     }
     let call = Call {

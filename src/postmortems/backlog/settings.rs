@@ -151,9 +151,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("email and api_token, or token"), "{err}");
-        let err =
-            Settings::from_toml("s.toml", "[backlog.webhook]\nurl = \"x\"\nsecret = \"s\"\n")
-                .unwrap_err();
+        let err = Settings::from_toml("s.toml", "[backlog.webhook]\nurl = \"x\"\nsecret = \"s\"\n")
+            .unwrap_err();
         assert!(err.contains("http(s) URL"), "{err}");
     }
 
@@ -164,6 +163,9 @@ mod tests {
             "[backlog.jira]\nbase_url = \"https://x\"\nprojekt = \"OPS\"\n",
         )
         .unwrap_err();
-        assert!(err.starts_with("s.toml:3:1: error: unknown field `projekt`"), "{err}");
+        assert!(
+            err.starts_with("s.toml:3:1: error: unknown field `projekt`"),
+            "{err}"
+        );
     }
 }

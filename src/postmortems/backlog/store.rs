@@ -113,10 +113,7 @@ pub async fn finish(
 /// Failed attempts in a row on item `id` (what the next backoff starts from).
 pub async fn attempts(db: &Db, id: i64) -> Result<i64, StoreError> {
     const SQL: &str = "select backlog_attempts from postmortem_actions where id = $1";
-    let row: Option<(i64,)> = on_db!(db, |p| sqlx::query_as(SQL)
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
+    let row: Option<(i64,)> = on_db!(db, |p| sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?;
     row.map(|(n,)| n).ok_or(StoreError::NotFound)
 }
 

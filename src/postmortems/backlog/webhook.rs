@@ -79,7 +79,10 @@ pub fn create_call(c: &Config, ex: &Export<'_>, now: Millis) -> Call {
         method: reqwest::Method::POST,
         url: c.url.clone(),
         headers: vec![
-            (SIGNATURE_HEADER, signature(c.secret.expose().as_bytes(), now, &body)),
+            (
+                SIGNATURE_HEADER,
+                signature(c.secret.expose().as_bytes(), now, &body),
+            ),
             (EVENT_HEADER, EVENT.into()),
             (crate::notify::IDEMPOTENCY_HEADER, item_key(a.id)),
         ],
