@@ -132,7 +132,7 @@ mod tests {
         let text = "[backlog.github]\nrepo = \"acme/ops\"\ntoken = \"t\"\n\n\
                     [backlog.webhook]\nurl = \"https://x.example/hook\"\nsecret = \"s\"\n";
         let err = Settings::from_toml("s.toml", text).unwrap_err();
-        assert!(err.starts_with("s.toml:6:"), "{err}");
+        assert!(err.starts_with("s.toml:5:1: error: "), "{err}");
         assert!(err.contains("one backlog at a time"), "{err}");
     }
 
@@ -143,7 +143,7 @@ mod tests {
             "listen = \"127.0.0.1:1\"\n[backlog.github]\nrepo = \"ops\"\ntoken = \"t\"\n",
         )
         .unwrap_err();
-        assert!(err.starts_with("s.toml:3:"), "{err}");
+        assert!(err.starts_with("s.toml:2:1: error: "), "{err}");
         assert!(err.contains("owner/name"), "{err}");
         let err = Settings::from_toml(
             "s.toml",
