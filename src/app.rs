@@ -46,6 +46,17 @@ pub fn state(
             tracing::error!(error = %e, "postmortem template unreadable; using the built-in one");
             Default::default()
         }),
+        backlog: match crate::postmortems::backlog::Backlog::from_settings(
+            &settings.backlog,
+            &settings.public_url(),
+            settings.block_private_targets,
+        ) {
+            Ok(b) => b.map(Arc::new),
+            Err(e) => {
+                tracing::error!(error = %e, "backlog client unavailable; action items stay here");
+                None
+            }
+        },
     };
     AppState::new(db, clock, http, metrics)
 }
@@ -121,6 +132,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             state.settings.base_url.clone(),
             Some(state.live.clone()),
         ))),
+        state.settings.backlog.clone(),
         stopped(stop_rx.clone()),
     );
     let ingest_drained = state.ingest.take_finished();

@@ -36,6 +36,9 @@ pub struct Settings {
     pub mattermost_token: String,
     /// A YAML file with the postmortem template's sections; empty: the built-in template.
     pub postmortem_template: String,
+    /// Where postmortem action items are exported: `[backlog.github]`, `[backlog.jira]` or
+    /// `[backlog.webhook]` (at most one), plus `refresh_minutes` and `export_delay_seconds`.
+    pub backlog: crate::postmortems::backlog::BacklogSettings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -64,6 +67,7 @@ impl Default for Settings {
             slack_signing_secret: String::new(),
             mattermost_token: String::new(),
             postmortem_template: String::new(),
+            backlog: Default::default(),
         }
     }
 }
@@ -95,10 +99,15 @@ impl Settings {
     }
 
     pub fn from_toml(path: &str, text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| {
+        let s: Self = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map_or((0, 0), |span| line_col(text, span.start));
             format!("{path}:{line}:{col}: error: {}", e.message())
-        })
+        })?;
+        s.backlog.check().map_err(|(at, message)| {
+            let (line, col) = line_col(text, at);
+            format!("{path}:{line}:{col}: error: {message}")
+        })?;
+        Ok(s)
     }
 }
 

@@ -25,6 +25,7 @@ use crate::escalation::engine::{Page, step};
 use crate::oncall::Override;
 
 use crate::incidents::deadlines::Deadlines;
+use crate::postmortems::backlog::Backlog;
 use outbox::Deliver;
 
 /// How long a claimed escalation stays with its owner. A step takes milliseconds and a batch
@@ -257,11 +258,12 @@ pub fn start(
     deliverer: Option<Arc<dyn Deliver>>,
     wake: Arc<Notify>,
     deadlines: Option<Arc<Deadlines>>,
+    backlog: Option<Arc<Backlog>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
     let owner = owner_id();
     tokio::spawn(run_with(
-        db, clock, owner, deliverer, wake, deadlines, shutdown,
+        db, clock, owner, deliverer, wake, deadlines, backlog, shutdown,
     ))
 }
 
@@ -282,13 +284,16 @@ pub async fn run(
         deliverer,
         Arc::new(Notify::new()),
         None,
+        None,
         shutdown,
     )
     .await;
 }
 
 /// [`run`], also stepping as soon as `wake` is notified (a new alert: its first page should
-/// not wait for the next tick), and running the incident deadlines when given.
+/// not wait for the next tick), and running the incident deadlines and the backlog sync of
+/// postmortem action items when given.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_with(
     db: Db,
     clock: SharedClock,
@@ -296,6 +301,7 @@ pub async fn run_with(
     deliverer: Option<Arc<dyn Deliver>>,
     wake: Arc<Notify>,
     deadlines: Option<Arc<Deadlines>>,
+    backlog: Option<Arc<Backlog>>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     // Automation actions get their own client: their timeout and headers are theirs.
@@ -338,6 +344,14 @@ pub async fn run_with(
             && let Err(e) = d.run(&db, now).await
         {
             tracing::warn!(error = %e, "incident deadlines failed");
+        }
+        // Action items into the backlog, and their state back from it.
+        if let Some(b) = &backlog {
+            match crate::postmortems::backlog::pass(&db, b, clock.now_ms(), &owner).await {
+                Ok(r) if r != Default::default() => tracing::info!(?r, "backlog sync"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "backlog sync failed"),
+            }
         }
         if let Some(client) = &actions
             && let Err(e) = crate::alerts::automation::run_due(&db, client, now, &owner).await

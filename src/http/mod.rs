@@ -43,6 +43,8 @@ pub struct HttpSettings {
     pub mattermost_token: String,
     /// The sections a new postmortem gets.
     pub postmortem_template: crate::postmortems::template::Template,
+    /// Where action items are exported (`[backlog]`), None when no backlog is configured.
+    pub backlog: Option<Arc<crate::postmortems::backlog::Backlog>>,
 }
 
 impl Default for HttpSettings {
@@ -57,6 +59,7 @@ impl Default for HttpSettings {
             slack_signing_secret: String::new(),
             mattermost_token: String::new(),
             postmortem_template: Default::default(),
+            backlog: None,
         }
     }
 }
@@ -161,6 +164,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::incidents::chat::router())
         .merge(crate::incidents::web::router())
         .merge(crate::postmortems::web::router())
+        .merge(crate::postmortems::api_actions::router())
+        .merge(crate::postmortems::actions_web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

@@ -4,6 +4,7 @@
 //! [`Record`], the same trait the handlers are written over, so documenting a new kind is one
 //! line. Error responses are shared components with the `{"error", "detail"}` body.
 
+mod actions;
 mod incidents;
 mod ingest;
 mod postmortems;
@@ -92,6 +93,7 @@ pub fn build() -> OpenApi {
     doc.ingestion();
     doc.incidents();
     doc.postmortems();
+    doc.actions();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)

@@ -18,10 +18,11 @@ use super::error::AppError;
 const CSS: &str = include_str!("../../static/tocsin.css");
 
 /// The navigation entries, in order: (key, label, href).
-pub const NAV: [(&str, &str, &str); 11] = [
+pub const NAV: [(&str, &str, &str); 12] = [
     ("home", "Home", "/"),
     ("incidents", "Incidents", "/incidents"),
     ("postmortems", "Postmortems", "/postmortems"),
+    ("actions", "Action items", "/actions"),
     ("alerts", "Alerts", "/alerts"),
     ("services", "Services", "/services"),
     ("functions", "Business functions", "/business-functions"),

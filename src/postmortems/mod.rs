@@ -9,7 +9,10 @@
 //! `render.rs` the Markdown export, `command.rs` every change as one transaction, `store.rs`
 //! the SQL.
 
+pub mod actions_web;
 pub mod api;
+pub mod api_actions;
+pub mod backlog;
 pub mod blameless;
 pub mod command;
 pub mod draft;

@@ -243,6 +243,11 @@ async fn openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/incidents/{id}".into()),
         ("get", "/api/v1/incidents/{id}/document.md".into()),
         ("get", "/api/v1/incidents/{id}/timeline".into()),
+        ("get", "/api/v1/actions".into()),
+        (
+            "post",
+            "/api/v1/postmortems/{id}/actions/{aid}/backlog".into(),
+        ),
     ];
     for (m, suffix) in [
         ("post", "status"),
