@@ -110,6 +110,8 @@ pub struct PmPage {
     missing: Vec<String>,
     tz: String,
     can_edit: bool,
+    /// Marking action items done or open: follow-up work goes on after publication.
+    can_track: bool,
     can_submit: bool,
     can_approve: bool,
     can_send_back: bool,
@@ -293,6 +295,7 @@ pub async fn build(
         },
         tz: v.tz.clone(),
         can_edit: responder && open,
+        can_track: responder,
         can_submit: responder && status == PmStatus::Draft,
         can_approve: responder
             && status == PmStatus::InReview

@@ -338,8 +338,8 @@ async fn a_postmortem_from_draft_to_published_through_its_page() {
         let page = fetch(&app, "GET", &inc, &viewer, None).await;
         assert!(page.body.contains("Postmortem: Published"), "{b}");
 
-        // Published: read-only, for everyone.
-        for who in [&jon, &viewer] {
+        // Published: read-only, for everyone; responders still tick action items off.
+        for (who, responder) in [(&jon, true), (&viewer, false)] {
             let page = fetch(&app, "GET", &pm, who, None).await;
             page.assert_ok_html("published postmortem");
             assert_eq!(
@@ -347,10 +347,24 @@ async fn a_postmortem_from_draft_to_published_through_its_page() {
                 "Published",
                 "{b}"
             );
+            let forms: Vec<&str> = page
+                .body
+                .split(r#"action="/postmortems/"#)
+                .skip(1)
+                .map(|rest| rest.split('"').next().unwrap_or(""))
+                .collect();
             assert!(
-                !page.body.contains(r#"action="/postmortems/"#),
-                "{b}: no forms"
+                forms
+                    .iter()
+                    .all(|f| f.contains("/actions/") && !f.ends_with("/delete")),
+                "{b}: only the action items' done toggles: {forms:?}"
             );
+            assert_eq!(!forms.is_empty(), responder, "{b}: {forms:?}");
+            if responder {
+                let toggle = format!("/postmortems/{}", forms[0]);
+                let r = post(&app, &jon, &csrf, &toggle, "status=open").await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{b}: {}", r.body);
+            }
             assert!(!page.body.contains("<textarea"), "{b}: no editing");
             assert!(page.body.contains("Card payments failed for"), "{b}");
         }
