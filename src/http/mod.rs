@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::incidents::web::router())
         .merge(crate::postmortems::web::router())
         .merge(crate::postmortems::api_actions::router())
+        .merge(crate::postmortems::api_library::router())
         .merge(crate::postmortems::actions_web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.

@@ -1,8 +1,9 @@
-//! Postmortems over the REST API. A postmortem is addressed by its incident's number. Viewers
-//! read published postmortems (the library, one postmortem, its Markdown); drafts and those
-//! in review are for responders, who also write: draft, sections, reviewers, comments, the
-//! workflow steps, action items. Approving takes a named reviewer; publishing the owner, a
-//! reviewer or an admin. Every write is one command of `command.rs`.
+//! Postmortems over the REST API (the library, export and blameless check are in
+//! `api_library.rs`, action items in `api_actions.rs`). A postmortem is addressed by its
+//! incident's number. Viewers read published postmortems; drafts and those in review are for
+//! responders, who also write: draft, sections, reviewers, comments, the workflow steps.
+//! Approving takes a named reviewer; publishing the owner, a reviewer or an admin. Every
+//! write is one command of `command.rs`.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -10,31 +11,26 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::auth::Role;
 use crate::auth::extract::Principal;
 use crate::http::AppState;
 use crate::http::error::AppError;
-use crate::http::json::{ApiJson, ApiPath, ApiQuery};
+use crate::http::json::{ApiJson, ApiPath};
 use crate::incidents::api::actor_of;
 use crate::incidents::command::Ctx;
-use crate::incidents::store as istore;
 use crate::oncall::api::Responder;
 
 use super::blameless::{self, Flag};
-use super::command::{self, ActionInput};
-use super::store::library::{Hit, Search};
-use super::{ActionItem, PmFull, PmStatus, PostmortemError, Section, render, store, workflow};
+use super::command;
+use super::{PmFull, PmStatus, PostmortemError, Section, store, workflow};
 
 pub fn router() -> Router<AppState> {
     let item = |p: &str| format!("/api/v1/postmortems/{{id}}{p}");
     Router::new()
         .route("/api/v1/incidents/{id}/postmortem", post(draft))
-        .route("/api/v1/postmortems", get(library))
-        .route("/api/v1/blameless", post(check))
         .route(&item(""), get(read).patch(details))
-        .route(&item("/export.md"), get(export_md))
         .route(&item("/sections/{key}"), put(edit_section))
         .route(&item("/reviewers"), post(add_reviewer))
         .route(
@@ -46,15 +42,10 @@ pub fn router() -> Router<AppState> {
         .route(&item("/request-changes"), post(request_changes))
         .route(&item("/approve"), post(approve))
         .route(&item("/publish"), post(publish))
-        .route(&item("/actions"), post(add_action))
-        .route(
-            &item("/actions/{aid}"),
-            axum::routing::patch(update_action).delete(delete_action),
-        )
 }
 
 /// Runs `f` as the caller.
-async fn run<T, F>(s: &AppState, p: &Principal, f: F) -> Result<T, AppError>
+pub(super) async fn run<T, F>(s: &AppState, p: &Principal, f: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&Ctx<'_>) -> Result<T, PostmortemError>,
 {
@@ -108,7 +99,7 @@ pub fn flags_of(full: &PmFull, names: &[String]) -> Vec<SectionFlags> {
 }
 
 /// Reads postmortem `id` for `p`: drafts and reviews only for responders.
-async fn visible(s: &AppState, p: &Principal, id: i64) -> Result<PmFull, AppError> {
+pub(super) async fn visible(s: &AppState, p: &Principal, id: i64) -> Result<PmFull, AppError> {
     let full = store::full(&s.db, id).await?;
     if full.postmortem.status != PmStatus::Published && p.role < Role::Responder {
         return Err(AppError::Denied(
@@ -147,95 +138,6 @@ async fn draft(
     ))
 }
 
-/// The library's filters.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LibraryQuery {
-    /// Words that must all appear in the title or a section.
-    pub q: Option<String>,
-    /// draft, in_review or published.
-    pub status: Option<String>,
-    pub severity: Option<String>,
-    pub service: Option<String>,
-    /// A team id: postmortems of incidents on the services it owns.
-    pub team: Option<String>,
-    /// Incidents that started at or after this instant (epoch ms).
-    pub from: Option<i64>,
-    /// … and before this one.
-    pub to: Option<i64>,
-    pub limit: Option<u32>,
-}
-
-/// Turns the query into a search; the team becomes its services.
-pub fn search_of(
-    q: &LibraryQuery,
-    snap: &crate::catalog::snapshot::Snapshot,
-    viewer: bool,
-) -> Result<Search, AppError> {
-    let some = |v: &Option<String>| {
-        v.as_ref()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-    };
-    let status = some(&q.status);
-    if let Some(st) = &status
-        && PmStatus::parse(st).is_none()
-    {
-        return Err(AppError::BadRequest(format!(
-            "status must be draft, in_review or published, not {st:?}"
-        )));
-    }
-    let mut services: Vec<String> = some(&q.service).into_iter().collect();
-    if let Some(team) = some(&q.team) {
-        if snap.catalog.team(&team).is_none() {
-            return Err(AppError::invalid(format!("unknown team {team:?}")));
-        }
-        let owned: Vec<String> = snap
-            .catalog
-            .services
-            .iter()
-            .filter(|x| x.owner_team == team)
-            .map(|x| x.id.clone())
-            .collect();
-        services = if services.is_empty() {
-            owned
-        } else {
-            services.into_iter().filter(|x| owned.contains(x)).collect()
-        };
-        if services.is_empty() {
-            // A team with no services matches nothing, not everything.
-            services.push(String::new());
-        }
-    }
-    Ok(Search {
-        words: q
-            .q
-            .as_deref()
-            .unwrap_or("")
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-        status,
-        severity: some(&q.severity),
-        services,
-        from: q.from,
-        to: q.to,
-        published_only: viewer,
-        limit: q.limit.unwrap_or(100),
-    })
-}
-
-async fn library(
-    p: Principal,
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<LibraryQuery>,
-) -> Result<Json<Vec<Hit>>, AppError> {
-    let snap = s.catalog().await?;
-    let search = search_of(&q, &snap, p.role < Role::Responder)?;
-    let mut tx = s.db.begin_read().await?;
-    Ok(Json(store::library::search(&mut tx, &search).await?))
-}
-
 async fn read(
     p: Principal,
     State(s): State<AppState>,
@@ -243,51 +145,6 @@ async fn read(
 ) -> Result<Json<PostmortemDetail>, AppError> {
     let full = visible(&s, &p, id).await?;
     Ok(Json(detail(&s, full).await?))
-}
-
-/// The reader's time zone.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TzQuery {
-    /// An IANA time zone for the times shown (default UTC).
-    pub tz: Option<String>,
-}
-
-/// The postmortem as Markdown in zone `tz` (checked).
-pub async fn markdown(s: &AppState, full: &PmFull, tz: &str) -> Result<String, AppError> {
-    if jiff::tz::TimeZone::get(tz).is_err() {
-        return Err(AppError::BadRequest(format!("unknown time zone {tz:?}")));
-    }
-    let incident = istore::full(&s.db, full.postmortem.incident_id).await?;
-    let snap = s.catalog().await?;
-    Ok(render::markdown(
-        full,
-        &incident,
-        &snap.catalog,
-        tz,
-        s.clock.now_ms(),
-    ))
-}
-
-async fn export_md(
-    p: Principal,
-    State(s): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<TzQuery>,
-) -> Result<impl IntoResponse, AppError> {
-    let full = visible(&s, &p, id).await?;
-    let md = markdown(&s, &full, q.tz.as_deref().unwrap_or("UTC")).await?;
-    let name = format!("attachment; filename=\"postmortem-INC-{id}.md\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "text/markdown; charset=utf-8".to_string(),
-            ),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        md,
-    ))
 }
 
 /// A new title and/or owner.
@@ -468,60 +325,4 @@ async fn publish(
         command::publish(ctx, id, admin).await
     })
     .await
-}
-
-async fn add_action(
-    Responder(p): Responder,
-    State(s): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<ActionInput>,
-) -> Result<impl IntoResponse, AppError> {
-    let a = run(&s, &p, async |ctx| command::add_action(ctx, id, &b).await).await?;
-    s.wake.notify_one();
-    Ok((StatusCode::CREATED, Json(a)))
-}
-
-async fn update_action(
-    Responder(p): Responder,
-    State(s): State<AppState>,
-    ApiPath((id, aid)): ApiPath<(i64, i64)>,
-    ApiJson(b): ApiJson<ActionInput>,
-) -> Result<Json<ActionItem>, AppError> {
-    Ok(Json(
-        run(&s, &p, async |ctx| {
-            command::update_action(ctx, id, aid, &b).await
-        })
-        .await?,
-    ))
-}
-
-async fn delete_action(
-    Responder(p): Responder,
-    State(s): State<AppState>,
-    ApiPath((id, aid)): ApiPath<(i64, i64)>,
-) -> Result<StatusCode, AppError> {
-    run(&s, &p, async |ctx| {
-        command::delete_action(ctx, id, aid).await
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Text to check for blaming language.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckBody {
-    pub text: String,
-}
-
-async fn check(
-    _: Principal,
-    State(s): State<AppState>,
-    ApiJson(b): ApiJson<CheckBody>,
-) -> Result<Json<Vec<Flag>>, AppError> {
-    if b.text.len() > command::BODY_MAX {
-        return Err(AppError::invalid("the text is too long to check"));
-    }
-    let snap = s.catalog().await?;
-    Ok(Json(blameless::check(&b.text, &people_names(&snap))))
 }

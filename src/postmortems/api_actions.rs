@@ -1,9 +1,12 @@
 //! Action items across postmortems over the API: `GET /api/v1/actions` (viewers; filters by
 //! team and state) and `POST /api/v1/postmortems/{id}/actions/{aid}/backlog` (responders):
 //! export the item to the backlog now, or read its state again when it is there already.
-//! `select` is the one filter and order the action-items page uses too.
+//! `select` is the one filter and order the action-items page uses too. Adding, changing and
+//! deleting one postmortem's items (`/api/v1/postmortems/{id}/actions…`) is here as well.
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -13,7 +16,11 @@ use crate::auth::Role;
 use crate::auth::extract::Principal;
 use crate::http::AppState;
 use crate::http::error::AppError;
-use crate::http::json::{ApiPath, ApiQuery};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery};
+use crate::oncall::api::Responder;
+
+use super::api::run;
+use super::command::{self, ActionInput};
 
 use super::ActionItem;
 use super::store::actions;
@@ -25,6 +32,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/actions", get(list))
         .route("/api/v1/postmortems/{id}/actions/{aid}/backlog", post(sync))
+        .route("/api/v1/postmortems/{id}/actions", post(add_action))
+        .route(
+            "/api/v1/postmortems/{id}/actions/{aid}",
+            axum::routing::patch(update_action).delete(delete_action),
+        )
 }
 
 /// Which items: open (not done here nor closed in the backlog), overdue (open and past their
@@ -134,4 +146,41 @@ async fn sync(
     })?;
     let item = super::backlog::sync_now(&s.db, b, id, aid, s.clock.now_ms()).await?;
     Ok(Json(item))
+}
+
+async fn add_action(
+    Responder(p): Responder,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ActionInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let a = run(&s, &p, async |ctx| command::add_action(ctx, id, &b).await).await?;
+    s.wake.notify_one();
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+async fn update_action(
+    Responder(p): Responder,
+    State(s): State<AppState>,
+    ApiPath((id, aid)): ApiPath<(i64, i64)>,
+    ApiJson(b): ApiJson<ActionInput>,
+) -> Result<Json<ActionItem>, AppError> {
+    Ok(Json(
+        run(&s, &p, async |ctx| {
+            command::update_action(ctx, id, aid, &b).await
+        })
+        .await?,
+    ))
+}
+
+async fn delete_action(
+    Responder(p): Responder,
+    State(s): State<AppState>,
+    ApiPath((id, aid)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    run(&s, &p, async |ctx| {
+        command::delete_action(ctx, id, aid).await
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -12,6 +12,7 @@
 pub mod actions_web;
 pub mod api;
 pub mod api_actions;
+pub mod api_library;
 pub mod backlog;
 pub mod blameless;
 pub mod command;

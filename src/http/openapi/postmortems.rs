@@ -8,9 +8,10 @@ use utoipa::{IntoParams, PartialSchema};
 use crate::auth::Role;
 use crate::postmortems::ActionItem;
 use crate::postmortems::api::{
-    ChangesBody, CheckBody, CommentBody, DetailsBody, LibraryQuery, PostmortemDetail, ReviewerBody,
-    SavedSection, SectionBody, TzQuery,
+    ChangesBody, CommentBody, DetailsBody, PostmortemDetail, ReviewerBody, SavedSection,
+    SectionBody,
 };
+use crate::postmortems::api_library::{CheckBody, LibraryQuery, TzQuery};
 use crate::postmortems::blameless::Flag;
 use crate::postmortems::command::ActionInput;
 use crate::postmortems::store::library::Hit;
