@@ -330,5 +330,6 @@ async fn postmortems(
         pc::publish(&ctx(&reviewer, at + 3 * MIN), *id, false).await?;
         engine_at(db, at + 3 * MIN).await?;
     }
-    Ok(())
+    // The review request of the one left in review, and anything else still queued.
+    engine_at(db, now).await
 }

@@ -15,6 +15,7 @@ mod postmortem;
 mod readiness;
 
 pub use demo::{example_sources, seed};
+pub use demo_history::seed as seed_history;
 
 use clap::{Args, Parser, Subcommand};
 

@@ -7,6 +7,7 @@ mod api;
 mod backlog;
 mod browser;
 mod cli;
+mod demo;
 mod reminders;
 mod web;
 
