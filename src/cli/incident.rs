@@ -99,8 +99,8 @@ pub enum IncidentAction {
     },
 }
 
-/// A refusal: the message and the exit status.
-struct Refused(String, i32);
+/// A refusal: the message and the exit status (also `tocsin postmortem`'s).
+pub(super) struct Refused(pub(super) String, pub(super) i32);
 
 impl From<IncidentError> for Refused {
     fn from(e: IncidentError) -> Self {
@@ -113,7 +113,7 @@ impl From<IncidentError> for Refused {
     }
 }
 
-fn usage(m: impl Into<String>) -> Refused {
+pub(super) fn usage(m: impl Into<String>) -> Refused {
     Refused(m.into(), 2)
 }
 
@@ -130,12 +130,12 @@ pub async fn run(action: IncidentAction, args: &DbArgs) -> anyhow::Result<i32> {
     }
 }
 
-fn reference(s: &str) -> Result<i64, Refused> {
+pub(super) fn reference(s: &str) -> Result<i64, Refused> {
     parse_reference(s).ok_or_else(|| usage(format!("{s:?} is not an incident (try INC-12 or 12)")))
 }
 
 /// The actor: `--as PERSON` (who must be in the catalog), else the operator's login name.
-fn actor(snap: &Snapshot, person: Option<&str>) -> Result<Actor, Refused> {
+pub(super) fn actor(snap: &Snapshot, person: Option<&str>) -> Result<Actor, Refused> {
     match person {
         Some(p) if snap.person(p).is_some() => Ok(Actor::person(snap, p)),
         Some(p) => Err(usage(format!("unknown person {p:?}"))),

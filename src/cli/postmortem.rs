@@ -8,8 +8,8 @@ use clap::Subcommand;
 use crate::catalog::snapshot::Snapshot;
 use crate::clock::format_ms;
 use crate::db::Db;
-use crate::incidents::command::{Actor, Ctx};
-use crate::incidents::{parse_reference, store as istore};
+use crate::incidents::command::Ctx;
+use crate::incidents::store as istore;
 use crate::postmortems::api::{flags_of, people_names};
 use crate::postmortems::command::{self, ActionInput};
 use crate::postmortems::store::{self, library::Search};
@@ -17,6 +17,7 @@ use crate::postmortems::template::Template;
 use crate::postmortems::{PostmortemError, render, workflow};
 
 use super::DbArgs;
+use super::incident::{Refused, actor, reference, usage};
 
 #[derive(Subcommand, Debug)]
 pub enum PostmortemAction {
@@ -95,8 +96,6 @@ pub enum PostmortemAction {
     },
 }
 
-struct Refused(String, i32);
-
 impl From<PostmortemError> for Refused {
     fn from(e: PostmortemError) -> Self {
         match e {
@@ -114,10 +113,6 @@ impl From<crate::db::StoreError> for Refused {
     }
 }
 
-fn usage(m: impl Into<String>) -> Refused {
-    Refused(m.into(), 2)
-}
-
 pub async fn run(action: PostmortemAction, args: &DbArgs) -> anyhow::Result<i32> {
     let settings = args.settings()?;
     let template = settings.template().map_err(anyhow::Error::msg)?;
@@ -129,24 +124,6 @@ pub async fn run(action: PostmortemAction, args: &DbArgs) -> anyhow::Result<i32>
             eprintln!("error: {m}");
             Ok(code)
         }
-    }
-}
-
-fn reference(s: &str) -> Result<i64, Refused> {
-    parse_reference(s).ok_or_else(|| usage(format!("{s:?} is not an incident (try INC-12 or 12)")))
-}
-
-fn actor(snap: &Snapshot, person: Option<&str>) -> Result<Actor, Refused> {
-    match person {
-        Some(p) if snap.person(p).is_some() => Ok(Actor::person(snap, p)),
-        Some(p) => Err(usage(format!("unknown person {p:?}"))),
-        None => Ok(Actor {
-            name: format!(
-                "cli:{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-            ),
-            person: None,
-        }),
     }
 }
 
