@@ -17,5 +17,7 @@ pub mod incidents;
 pub mod notify;
 pub mod oncall;
 pub mod people;
+pub mod reports;
 pub mod settings;
 pub mod severity;
+pub mod slo;

@@ -11,6 +11,7 @@ mod feed;
 mod incident;
 mod oncall;
 mod readiness;
+mod report;
 
 pub use demo::{example_sources, seed};
 
@@ -189,6 +190,8 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Learning reports: response times, incidents per service, on-call load, breaches, top alerts.
+    Report(report::ReportArgs),
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -303,6 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Alert { action, db } => alerts::alert_cmd(action, &db).await,
         Command::Contact { action, db } => contact::run(action, &db).await,
         Command::Incident { action, db } => incident::run(action, &db).await,
+        Command::Report(args) => report::run(args).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

@@ -82,6 +82,7 @@ pub fn build() -> OpenApi {
     doc.crud::<Service>();
     doc.crud::<crate::catalog::Playbook>();
     doc.crud::<crate::catalog::AlertRule>();
+    doc.crud::<crate::slo::Slo>();
     doc.queries();
     doc.admin();
     doc.oncall();
