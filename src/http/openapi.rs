@@ -6,6 +6,7 @@
 
 mod incidents;
 mod ingest;
+mod reports;
 
 use std::sync::LazyLock;
 
@@ -91,6 +92,7 @@ pub fn build() -> OpenApi {
     doc.automation();
     doc.ingestion();
     doc.incidents();
+    doc.reports();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)

@@ -231,7 +231,8 @@ mod tests {
             .iter()
             .map(|s| (s.incident_id, s.consumed_ms))
             .collect();
-        assert_eq!(by, vec![(2, 20 * MIN), (1, 10 * MIN)]);
+        // The shared 5 minutes go to INC-1, which started first: 10 + 15.
+        assert_eq!(by, vec![(2, 15 * MIN), (1, 10 * MIN)]);
         // 25 min of 43.2: 57.87 %.
         assert!((b.percent_consumed - 25.0 / 43.2 * 100.0).abs() < 1e-9);
         // 25 min of 30 days is 99.942 % available: below a 99.95 % SLA.

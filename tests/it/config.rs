@@ -385,14 +385,14 @@ async fn apply_the_example_then_again() {
         };
         assert_eq!(
             plan.changes.len(),
-            3 + 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4,
+            3 + 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4 + 6,
             "{b}"
         );
         assert_eq!(
             Kind::ALL.map(creates),
-            [3, 4, 8, 7, 14, 2, 2, 5, 16, 3, 4],
+            [3, 4, 8, 7, 14, 2, 2, 5, 16, 3, 4, 6],
             "{b}: severities, tiers, teams, domains, people, schedules, policies, functions, services, \
-             playbooks, alert rules"
+             playbooks, alert rules, SLOs"
         );
         insta::assert_snapshot!("example_plan", plan.to_string());
 

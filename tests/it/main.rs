@@ -20,6 +20,7 @@ mod ingest_batch;
 mod notify;
 mod oncall;
 mod ratelimit;
+mod reports;
 mod rules;
 mod serve;
 mod sinks;
