@@ -133,7 +133,10 @@ async fn main() {
     let router = tocsin::http::router(AppState::new(db, clock, HttpSettings::default(), None));
     let mut paths: Vec<(String, String)> = Vec::new();
     for name in ["response", "services", "oncall", "breaches", "alerts"] {
-        paths.push((format!("/reports/{name} page, last 90 days"), format!("/reports/{name}")));
+        paths.push((
+            format!("/reports/{name} page, last 90 days"),
+            format!("/reports/{name}"),
+        ));
     }
     for name in ["response", "alerts"] {
         paths.push((
@@ -146,7 +149,10 @@ async fn main() {
         ));
     }
     paths.push(("/slos (6 SLOs)".into(), "/slos".into()));
-    paths.push(("/slos/checkout-api-availability".into(), "/slos/checkout-api-availability".into()));
+    paths.push((
+        "/slos/checkout-api-availability".into(),
+        "/slos/checkout-api-availability".into(),
+    ));
     println!("| request | p50 ms | p99 ms | bytes |");
     println!("|---|---|---|---|");
     for (label, path) in paths {
@@ -161,9 +167,19 @@ async fn main() {
             let start = Instant::now();
             let response = router.clone().oneshot(req).await.expect("infallible");
             let status = response.status();
-            let body = response.into_body().collect().await.expect("body").to_bytes();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
             let took = start.elapsed();
-            assert_eq!(status, StatusCode::OK, "{path}: {}", String::from_utf8_lossy(&body));
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{path}: {}",
+                String::from_utf8_lossy(&body)
+            );
             bytes = body.len();
             if i > 0 {
                 samples.push(took);

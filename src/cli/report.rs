@@ -46,7 +46,10 @@ pub async fn run(a: ReportArgs) -> anyhow::Result<i32> {
             Some(n) => vec![n],
             None => {
                 let known: Vec<&str> = Name::ALL.iter().map(|n| n.as_str()).collect();
-                eprintln!("error: no report {n:?}; expected one of: {}", known.join(", "));
+                eprintln!(
+                    "error: no report {n:?}; expected one of: {}",
+                    known.join(", ")
+                );
                 return Ok(2);
             }
         },

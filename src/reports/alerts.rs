@@ -43,11 +43,18 @@ pub struct BreachesReport {
 
 /// Incidents over their severity's response target: acknowledged after it, or not
 /// acknowledged although the target passed before it was resolved (or before `now`).
-pub fn late_incidents(items: &[IncidentFacts], c: &Catalog, now: i64) -> (usize, Vec<LateIncident>) {
+pub fn late_incidents(
+    items: &[IncidentFacts],
+    c: &Catalog,
+    now: i64,
+) -> (usize, Vec<LateIncident>) {
     let mut with_target = 0;
     let mut late = Vec::new();
     for i in items {
-        let Some(minutes) = c.severity(&i.severity).and_then(|s| s.response_target_minutes) else {
+        let Some(minutes) = c
+            .severity(&i.severity)
+            .and_then(|s| s.response_target_minutes)
+        else {
             continue;
         };
         with_target += 1;
@@ -133,14 +140,17 @@ pub fn top(groups: Vec<AlertGroup>, c: &Catalog) -> AlertsReport {
         .into_iter()
         .map(|g| {
             // Alerts from before a playbook was set still show the rule's current one.
-            let playbook = g.playbook.or_else(|| {
-                c.alert_rule(&g.rule)
-                    .and_then(|r| r.set.playbook.clone())
-            });
+            let playbook = g
+                .playbook
+                .or_else(|| c.alert_rule(&g.rule).and_then(|r| r.set.playbook.clone()));
             let automated = playbook
                 .as_deref()
                 .and_then(|p| c.playbook(p))
-                .is_some_and(|p| p.steps.iter().any(|s| s.action.as_ref().is_some_and(|a| a.auto)));
+                .is_some_and(|p| {
+                    p.steps
+                        .iter()
+                        .any(|s| s.action.as_ref().is_some_and(|a| a.auto))
+                });
             TopAlert {
                 service: g.service,
                 rule: g.rule,

@@ -52,7 +52,10 @@ fn draw_bars(svg: &mut String, unit: &str, data: &[(String, f64)]) -> Result<(),
     chart
         .draw_series(data.iter().enumerate().map(|(i, (_, v))| {
             let mut bar = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), *v),
+                ],
                 BAR.filled(),
             );
             bar.set_margin(0, 0, 6, 6);
@@ -157,11 +160,21 @@ mod tests {
     fn a_bar_chart_is_an_svg_with_one_rect_per_bar() {
         let data = vec![("sev0".to_string(), 3.0), ("sev1 & <x>".to_string(), 5.0)];
         let svg = bars("Incidents by \"severity\"", "incidents", &data);
-        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Incidents by &quot;severity&quot;\""));
+        assert!(
+            svg.starts_with("<svg role=\"img\" aria-label=\"Incidents by &quot;severity&quot;\"")
+        );
         // The background plus two bars.
         assert!(svg.matches("<rect").count() >= 3, "{svg}");
         assert!(!svg.contains("<x>"), "labels are escaped");
-        let line = line("Burn", "%", &[("d1".into(), 10.0), ("d2".into(), 50.0)], Some(100.0));
-        assert!(line.contains("<polyline") || line.contains("<path"), "{line}");
+        let line = line(
+            "Burn",
+            "%",
+            &[("d1".into(), 10.0), ("d2".into(), 50.0)],
+            Some(100.0),
+        );
+        assert!(
+            line.contains("<polyline") || line.contains("<path"),
+            "{line}"
+        );
     }
 }

@@ -139,7 +139,9 @@ impl Query {
         fn given(o: &Option<String>) -> Option<&str> {
             o.as_deref().map(str::trim).filter(|t| !t.is_empty())
         }
-        let to = given(&self.to).map_or(Ok(now), |t| instant(t, true).map_err(|e| format!("to: {e}")))?;
+        let to = given(&self.to).map_or(Ok(now), |t| {
+            instant(t, true).map_err(|e| format!("to: {e}"))
+        })?;
         let from = given(&self.from).map_or(Ok(to - DEFAULT_DAYS * DAY_MS), |t| {
             instant(t, false).map_err(|e| format!("from: {e}"))
         })?;

@@ -149,8 +149,18 @@ mod tests {
         let got: Vec<(&str, i64, i64, i64)> = r
             .people
             .iter()
-            .map(|p| (p.person.as_str(), p.pages, p.pages_out_of_hours, p.incidents_with_role))
+            .map(|p| {
+                (
+                    p.person.as_str(),
+                    p.pages,
+                    p.pages_out_of_hours,
+                    p.incidents_with_role,
+                )
+            })
             .collect();
-        assert_eq!(got, vec![("raj", 6, 4, 0), ("ana", 5, 2, 2), ("zoe", 0, 0, 1)]);
+        assert_eq!(
+            got,
+            vec![("raj", 6, 4, 0), ("ana", 5, 2, 2), ("zoe", 0, 0, 1)]
+        );
     }
 }

@@ -85,15 +85,19 @@ fn as_incident(i: &IncidentFacts) -> crate::incidents::Incident {
 /// "2026-09" (UTC).
 pub fn month(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m").to_string())
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::UTC)
+                .strftime("%Y-%m")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
 /// Groups `items` by each of their keys (an incident may have several: services, teams).
-fn by<'a>(
-    items: &'a [IncidentFacts],
+fn by(
+    items: &[IncidentFacts],
     keys: impl Fn(&IncidentFacts) -> Vec<String>,
-) -> BTreeMap<String, Vec<&'a IncidentFacts>> {
+) -> BTreeMap<String, Vec<&IncidentFacts>> {
     let mut m: BTreeMap<String, Vec<&IncidentFacts>> = BTreeMap::new();
     for i in items {
         let mut ks = keys(i);
@@ -109,15 +113,26 @@ fn by<'a>(
 pub fn response(items: &[IncidentFacts], c: &Catalog) -> ResponseReport {
     let all: Vec<&IncidentFacts> = items.iter().collect();
     let overall = group("all".into(), "All incidents".into(), &all);
-    let sev_label = |id: &str| c.severity(id).map_or_else(|| id.to_string(), |s| s.name.clone());
+    let sev_label = |id: &str| {
+        c.severity(id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone())
+    };
     let mut by_severity: Vec<Group> = by(items, |i| vec![i.severity.clone()])
         .into_iter()
         .map(|(k, v)| group(k.clone(), sev_label(&k), &v))
         .collect();
     // Most severe first, as the catalog lists the levels; unknown (deleted) levels last.
-    let rank = |id: &str| c.severities.iter().position(|s| s.id == id).unwrap_or(usize::MAX);
+    let rank = |id: &str| {
+        c.severities
+            .iter()
+            .position(|s| s.id == id)
+            .unwrap_or(usize::MAX)
+    };
     by_severity.sort_by_key(|g| (rank(&g.key), g.key.clone()));
-    let svc_label = |id: &str| c.service(id).map_or_else(|| id.to_string(), |s| s.name.clone());
+    let svc_label = |id: &str| {
+        c.service(id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone())
+    };
     let by_service = by(items, |i| i.services.clone())
         .into_iter()
         .map(|(k, v)| group(k.clone(), svc_label(&k), &v))
@@ -128,7 +143,10 @@ pub fn response(items: &[IncidentFacts], c: &Catalog) -> ResponseReport {
             .filter_map(|s| c.service(s).map(|s| s.owner_team.clone()))
             .collect()
     };
-    let team_label = |id: &str| c.team(id).map_or_else(|| id.to_string(), |t| t.name.clone());
+    let team_label = |id: &str| {
+        c.team(id)
+            .map_or_else(|| id.to_string(), |t| t.name.clone())
+    };
     let by_team = by(items, team_of)
         .into_iter()
         .map(|(k, v)| group(k.clone(), team_label(&k), &v))
@@ -191,7 +209,11 @@ pub fn services(items: &[IncidentFacts], c: &Catalog) -> ServicesReport {
             }
         })
         .collect();
-    services.sort_by(|a, b| b.incidents.cmp(&a.incidents).then(a.service.cmp(&b.service)));
+    services.sort_by(|a, b| {
+        b.incidents
+            .cmp(&a.incidents)
+            .then(a.service.cmp(&b.service))
+    });
     let tier_of = |i: &IncidentFacts| {
         i.services
             .iter()
@@ -204,7 +226,9 @@ pub fn services(items: &[IncidentFacts], c: &Catalog) -> ServicesReport {
             let tier: u8 = k.parse().ok()?;
             Some(TierCount {
                 tier,
-                name: c.tier(tier).map_or_else(|| format!("Tier {tier}"), |t| t.name.clone()),
+                name: c
+                    .tier(tier)
+                    .map_or_else(|| format!("Tier {tier}"), |t| t.name.clone()),
                 incidents: v.len(),
                 services: services.iter().filter(|s| s.tier == Some(tier)).count(),
             })

@@ -25,8 +25,7 @@ impl Stats {
         let p50 = if n % 2 == 1 {
             v[n / 2]
         } else {
-            i64::try_from((i128::from(v[n / 2 - 1]) + i128::from(v[n / 2])) / 2)
-                .unwrap_or(i64::MAX)
+            i64::try_from((i128::from(v[n / 2 - 1]) + i128::from(v[n / 2])) / 2).unwrap_or(i64::MAX)
         };
         Self {
             count: n,
@@ -58,7 +57,10 @@ mod tests {
         let min = 60_000;
         // 2, 4, 9 min: mean 5 min, median 4 min.
         let s = Stats::of(&[9 * min, 2 * min, 4 * min]);
-        assert_eq!((s.count, s.mean_ms, s.p50_ms), (3, Some(5 * min), Some(4 * min)));
+        assert_eq!(
+            (s.count, s.mean_ms, s.p50_ms),
+            (3, Some(5 * min), Some(4 * min))
+        );
         // 1, 3, 10, 30 min: mean 11 min, median (3 + 10) / 2 = 6.5 min.
         let s = Stats::of(&[30 * min, min, 10 * min, 3 * min]);
         assert_eq!(s.mean_ms, Some(11 * min));

@@ -156,14 +156,16 @@ pub async fn top_alerts(
         .await)?;
     let mut out: Vec<AlertGroup> = rows
         .into_iter()
-        .map(|(service, rule, summary, alerts, events, playbook)| AlertGroup {
-            service,
-            rule,
-            summary,
-            alerts,
-            events,
-            playbook,
-        })
+        .map(
+            |(service, rule, summary, alerts, events, playbook)| AlertGroup {
+                service,
+                rule,
+                summary,
+                alerts,
+                events,
+                playbook,
+            },
+        )
         .collect();
     // Ties broken in Rust so both backends (and any collation) list them alike.
     out.sort_by(|a, b| {

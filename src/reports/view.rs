@@ -82,7 +82,12 @@ pub fn tables(r: &Report) -> Vec<Table> {
                     .iter()
                     .map(|s| {
                         let tier = s.tier.map_or_else(|| "–".into(), |t| t.to_string());
-                        vec![s.name.clone(), tier, s.team.clone(), s.incidents.to_string()]
+                        vec![
+                            s.name.clone(),
+                            tier,
+                            s.team.clone(),
+                            s.incidents.to_string(),
+                        ]
                     })
                     .collect(),
             },
@@ -140,8 +145,17 @@ pub fn tables(r: &Report) -> Vec<Table> {
                     .by_service_severity
                     .iter()
                     .map(|r| {
-                        let sev = if r.severity.is_empty() { "–" } else { &r.severity };
-                        vec![r.service.clone(), sev.into(), r.alerts.to_string(), r.breached.to_string()]
+                        let sev = if r.severity.is_empty() {
+                            "–"
+                        } else {
+                            &r.severity
+                        };
+                        vec![
+                            r.service.clone(),
+                            sev.into(),
+                            r.alerts.to_string(),
+                            r.breached.to_string(),
+                        ]
                     })
                     .collect(),
             },
@@ -157,7 +171,9 @@ pub fn tables(r: &Report) -> Vec<Table> {
                     .incidents_late
                     .iter()
                     .map(|i| {
-                        let tta = i.time_to_acknowledge_ms.map_or_else(|| "never".into(), |m| label(Some(m)));
+                        let tta = i
+                            .time_to_acknowledge_ms
+                            .map_or_else(|| "never".into(), |m| label(Some(m)));
                         vec![
                             format!("INC-{} {}", i.id, i.title),
                             i.severity.clone(),
@@ -175,14 +191,26 @@ pub fn tables(r: &Report) -> Vec<Table> {
                 b.top.len(),
                 b.without_playbook
             ),
-            headers: vec!["Service", "Rule", "Summary", "Alerts", "Events", "Playbook", "Automated"],
+            headers: vec![
+                "Service",
+                "Rule",
+                "Summary",
+                "Alerts",
+                "Events",
+                "Playbook",
+                "Automated",
+            ],
             rows: b
                 .top
                 .iter()
                 .map(|t| {
                     vec![
                         t.service.clone(),
-                        if t.rule.is_empty() { "–".into() } else { t.rule.clone() },
+                        if t.rule.is_empty() {
+                            "–".into()
+                        } else {
+                            t.rule.clone()
+                        },
                         t.summary.clone(),
                         t.alerts.to_string(),
                         t.events.to_string(),
@@ -206,23 +234,35 @@ pub fn series(r: &Report) -> Vec<Series> {
             s(
                 "Mean time to acknowledge by severity (minutes)",
                 "minutes",
-                b.by_severity.iter().map(|g| (g.label.clone(), minutes(g.acknowledge.mean_ms))).collect(),
+                b.by_severity
+                    .iter()
+                    .map(|g| (g.label.clone(), minutes(g.acknowledge.mean_ms)))
+                    .collect(),
             ),
             s(
                 "Mean time to resolve by month (minutes)",
                 "minutes",
-                b.by_month.iter().map(|g| (g.label.clone(), minutes(g.resolve.mean_ms))).collect(),
+                b.by_month
+                    .iter()
+                    .map(|g| (g.label.clone(), minutes(g.resolve.mean_ms)))
+                    .collect(),
             ),
         ],
         Body::Services(b) => vec![s(
             "Incidents per service",
             "incidents",
-            b.services.iter().map(|x| (x.name.clone(), x.incidents as f64)).collect(),
+            b.services
+                .iter()
+                .map(|x| (x.name.clone(), x.incidents as f64))
+                .collect(),
         )],
         Body::Oncall(b) => vec![s(
             "Pages outside working hours per person",
             "pages",
-            b.people.iter().map(|p| (p.name.clone(), p.pages_out_of_hours as f64)).collect(),
+            b.people
+                .iter()
+                .map(|p| (p.name.clone(), p.pages_out_of_hours as f64))
+                .collect(),
         )],
         Body::Breaches(b) => vec![s(
             "Breached alerts by service and severity",
@@ -235,7 +275,10 @@ pub fn series(r: &Report) -> Vec<Series> {
         Body::Alerts(b) => vec![s(
             "Alerts per group",
             "alerts",
-            b.top.iter().map(|t| (format!("{}: {}", t.service, t.summary), t.alerts as f64)).collect(),
+            b.top
+                .iter()
+                .map(|t| (format!("{}: {}", t.service, t.summary), t.alerts as f64))
+                .collect(),
         )],
     }
 }

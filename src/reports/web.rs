@@ -96,8 +96,16 @@ fn form(s: &crate::catalog::Catalog, q: &Query, period: Period) -> Form {
         to,
         service,
         severity,
-        services: s.services.iter().map(|x| (x.id.clone(), x.name.clone())).collect(),
-        severities: s.severities.iter().map(|x| (x.id.clone(), x.name.clone())).collect(),
+        services: s
+            .services
+            .iter()
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
+        severities: s
+            .severities
+            .iter()
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
         query,
     }
 }
@@ -130,7 +138,9 @@ async fn page(
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<ReportPage, PageError> {
-    let n = Name::parse(&name).ok_or(AppError::NotFound).or_page(&p, "reports")?;
+    let n = Name::parse(&name)
+        .ok_or(AppError::NotFound)
+        .or_page(&p, "reports")?;
     let q = parse_query(raw.as_deref()).or_page(&p, "reports")?;
     let report = super::api::report_for(&s, &name, &q)
         .await

@@ -210,7 +210,11 @@ mod tests {
         assert_eq!(budget_ms(99.95, 30), 1_296_000); // 21.6 min
         let at = 40 * DAY_MS;
         let start = at - 5 * DAY_MS;
-        let b = compute(&slo(99.9, 30, None), &[imp(1, start, start + 2_592_000)], at);
+        let b = compute(
+            &slo(99.9, 30, None),
+            &[imp(1, start, start + 2_592_000)],
+            at,
+        );
         assert_eq!(b.consumed_ms, 2_592_000);
         assert_eq!(b.percent_consumed, 100.0);
         assert_eq!(b.remaining_ms, 0);
@@ -264,11 +268,23 @@ mod tests {
 
     #[test]
     fn the_impairment_falls_back_to_mitigation_then_resolution_then_now() {
-        assert_eq!(effective((None, None), 100, Some(300), Some(900), 5000), (100, 300));
-        assert_eq!(effective((None, None), 100, None, Some(900), 5000), (100, 900));
+        assert_eq!(
+            effective((None, None), 100, Some(300), Some(900), 5000),
+            (100, 300)
+        );
+        assert_eq!(
+            effective((None, None), 100, None, Some(900), 5000),
+            (100, 900)
+        );
         assert_eq!(effective((None, None), 100, None, None, 5000), (100, 5000));
-        assert_eq!(effective((Some(150), Some(200)), 100, Some(300), None, 0), (150, 200));
-        assert_eq!(effective((Some(150), None), 100, Some(300), None, 0), (150, 300));
+        assert_eq!(
+            effective((Some(150), Some(200)), 100, Some(300), None, 0),
+            (150, 200)
+        );
+        assert_eq!(
+            effective((Some(150), None), 100, Some(300), None, 0),
+            (150, 300)
+        );
         assert_eq!(overlap((0, 10), (5, 20)), 5);
         assert_eq!(overlap((0, 10), (10, 20)), 0);
     }
@@ -276,7 +292,10 @@ mod tests {
     #[test]
     fn the_burn_series_is_cumulative_by_day() {
         let at = 3 * DAY_MS;
-        let items = [imp(1, DAY_MS / 2, DAY_MS / 2 + 2 * MIN), imp(2, 2 * DAY_MS + MIN, 2 * DAY_MS + 3 * MIN)];
+        let items = [
+            imp(1, DAY_MS / 2, DAY_MS / 2 + 2 * MIN),
+            imp(2, 2 * DAY_MS + MIN, 2 * DAY_MS + 3 * MIN),
+        ];
         // 99.9 % over 3 days: 4.32 min of budget.
         let s = burn_series(&slo(99.9, 3, None), &items, at);
         let pct: Vec<i64> = s.iter().map(|(_, p)| (p * 100.0).round() as i64).collect();

@@ -12,8 +12,7 @@ use super::budget::{self, Impairment};
 
 pub async fn load(tx: &mut Tx) -> Result<Vec<Slo>, StoreError> {
     const SQL: &str = "select id, spec from slos";
-    let rows: Vec<(String, String)> =
-        on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
+    let rows: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
     let mut out = rows
         .into_iter()
         .map(|(id, spec)| {

@@ -32,10 +32,15 @@ pub struct Row {
 
 impl Row {
     pub fn objective(&self) -> String {
-        format!("{} % over {} days", self.slo.objective.0, self.slo.window_days)
+        format!(
+            "{} % over {} days",
+            self.slo.objective.0, self.slo.window_days
+        )
     }
     pub fn sla(&self) -> String {
-        self.slo.sla.map_or_else(|| "–".into(), |s| format!("{} %", s.0))
+        self.slo
+            .sla
+            .map_or_else(|| "–".into(), |s| format!("{} %", s.0))
     }
     pub fn budget(&self) -> String {
         duration_label(self.budget.budget_ms)
@@ -85,7 +90,12 @@ struct DetailPage {
     incidents: Vec<(i64, String, String, String)>,
 }
 
-async fn row(s: &AppState, slo: &Slo, snap: &crate::catalog::Catalog, now: i64) -> Result<(Row, Vec<budget::Impairment>), AppError> {
+async fn row(
+    s: &AppState,
+    slo: &Slo,
+    snap: &crate::catalog::Catalog,
+    now: i64,
+) -> Result<(Row, Vec<budget::Impairment>), AppError> {
     let from = now - i64::from(slo.window_days) * budget::DAY_MS;
     let items = store::service_impairments(&s.db, &slo.service, from, now, now).await?;
     let b = budget::compute(slo, &items, now);
@@ -121,12 +131,19 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<DetailPage, PageError> {
     let snap = s.catalog().await.or_page(&p, "reports")?;
-    let slo = snap.slo(&id).ok_or(AppError::NotFound).or_page(&p, "reports")?;
+    let slo = snap
+        .slo(&id)
+        .ok_or(AppError::NotFound)
+        .or_page(&p, "reports")?;
     let now = s.clock.now_ms();
     let (row, items) = row(&s, slo, &snap, now).await.or_page(&p, "reports")?;
     let day = |ms: i64| {
         jiff::Timestamp::from_millisecond(ms)
-            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%m-%d").to_string())
+            .map(|t| {
+                t.to_zoned(jiff::tz::TimeZone::UTC)
+                    .strftime("%m-%d")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     let points: Vec<(String, f64)> = budget::burn_series(slo, &items, now)

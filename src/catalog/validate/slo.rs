@@ -24,7 +24,8 @@ impl Checker<'_> {
             let objective = s.objective.0;
             // `!(x > 0 && x < 100)` also catches NaN.
             if !(objective > 0.0 && objective < 100.0) {
-                let m = format!("expected a percentage strictly between 0 and 100, got {objective}");
+                let m =
+                    format!("expected a percentage strictly between 0 and 100, got {objective}");
                 self.push(k, i, "objective", m);
             }
             if !(1..=MAX_WINDOW_DAYS).contains(&s.window_days) {
@@ -33,10 +34,16 @@ impl Checker<'_> {
             }
             if let Some(sla) = s.sla {
                 if !(sla.0 > 0.0 && sla.0 < 100.0) {
-                    let m = format!("expected a percentage strictly between 0 and 100, got {}", sla.0);
+                    let m = format!(
+                        "expected a percentage strictly between 0 and 100, got {}",
+                        sla.0
+                    );
                     self.push(k, i, "sla", m);
                 } else if sla.0 > objective {
-                    let m = format!("the SLA ({}) must not exceed the objective ({objective})", sla.0);
+                    let m = format!(
+                        "the SLA ({}) must not exceed the objective ({objective})",
+                        sla.0
+                    );
                     self.push(k, i, "sla", m);
                 }
             }

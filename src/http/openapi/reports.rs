@@ -1,7 +1,7 @@
 //! The learning-report and SLO endpoints in the OpenAPI document (`reports::api`,
 //! `slo::api`). The SLO records themselves are catalog CRUD (`Doc::crud`).
 
-use utoipa::openapi::path::{ParameterIn, ParameterBuilder};
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::{HttpMethod, ObjectBuilder, Required, Type};
 use utoipa::{IntoParams, PartialSchema};
 
@@ -57,7 +57,11 @@ impl Doc {
                 "When a service was impaired during an incident (what its SLOs' budgets count)",
             ))
             .parameter(path_param("id", i64::schema(), "The incident's number"))
-            .parameter(path_param("service", String::schema(), "A service of the incident"))
+            .parameter(path_param(
+                "service",
+                String::schema(),
+                "A service of the incident",
+            ))
             .request_body(Some(body(b)))
             .response("200", json("Recorded", reply));
         self.add(

@@ -243,7 +243,10 @@ async fn openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/incidents/{id}".into()),
         ("get", "/api/v1/incidents/{id}/document.md".into()),
         ("get", "/api/v1/incidents/{id}/timeline".into()),
-        ("put", "/api/v1/incidents/{id}/services/{service}/impairment".into()),
+        (
+            "put",
+            "/api/v1/incidents/{id}/services/{service}/impairment".into(),
+        ),
         ("get", "/api/v1/slos/{id}/budget".into()),
         ("get", "/api/v1/reports/{name}".into()),
     ];

@@ -26,7 +26,12 @@ fn keys(groups: &Value) -> Vec<(String, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| (g["key"].as_str().unwrap().to_string(), g["incidents"].as_u64().unwrap()))
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_string(),
+                g["incidents"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -40,7 +45,14 @@ async fn reports_over_a_scripted_month_on_both_backends() {
         let app = seeded_app(&t).await;
         let token = app.token(Role::Viewer).await;
         let get = async |name: &str, q: &str| {
-            let (s, v) = app.call("GET", &format!("/api/v1/reports/{name}?{q}"), Some(&token), None).await;
+            let (s, v) = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/reports/{name}?{q}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
             assert_eq!(s, StatusCode::OK, "{} {name}: {v}", t.backend);
             v
         };
@@ -50,19 +62,36 @@ async fn reports_over_a_scripted_month_on_both_backends() {
         assert_eq!(r["period"]["to"], seed::SEP + 30 * seed::DAY);
         let o = &r["report"]["overall"];
         assert_eq!(o["incidents"], 3, "{}", t.backend);
-        assert_eq!(o["acknowledge"], json!({"count": 3, "mean_ms": 19 * MIN, "p50_ms": 9 * MIN}));
-        assert_eq!(o["declare"], json!({"count": 3, "mean_ms": 700_000, "p50_ms": 10 * MIN}));
-        assert_eq!(o["resolve"], json!({"count": 2, "mean_ms": 90 * MIN, "p50_ms": 90 * MIN}));
+        assert_eq!(
+            o["acknowledge"],
+            json!({"count": 3, "mean_ms": 19 * MIN, "p50_ms": 9 * MIN})
+        );
+        assert_eq!(
+            o["declare"],
+            json!({"count": 3, "mean_ms": 700_000, "p50_ms": 10 * MIN})
+        );
+        assert_eq!(
+            o["resolve"],
+            json!({"count": 2, "mean_ms": 90 * MIN, "p50_ms": 90 * MIN})
+        );
         let b = &r["report"];
         assert_eq!(keys(&b["by_severity"]), k(&[("sev0", 2), ("sev1", 1)]));
         assert_eq!(b["by_severity"][0]["acknowledge"]["mean_ms"], 6 * MIN);
         assert_eq!(
             keys(&b["by_service"]),
-            k(&[("checkout-api", 1), ("payment-gateway", 2), ("web-storefront", 1)])
+            k(&[
+                ("checkout-api", 1),
+                ("payment-gateway", 2),
+                ("web-storefront", 1)
+            ])
         );
         assert_eq!(
             keys(&b["by_team"]),
-            k(&[("cart-checkout", 1), ("catalog-backend", 1), ("payments", 2)])
+            k(&[
+                ("cart-checkout", 1),
+                ("catalog-backend", 1),
+                ("payments", 2)
+            ])
         );
         assert_eq!(keys(&b["by_month"]), k(&[("2026-09", 3)]));
 
@@ -71,11 +100,20 @@ async fn reports_over_a_scripted_month_on_both_backends() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["service"].as_str().unwrap().into(), s["incidents"].as_u64().unwrap()))
+            .map(|s| {
+                (
+                    s["service"].as_str().unwrap().into(),
+                    s["incidents"].as_u64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             services,
-            k(&[("payment-gateway", 2), ("checkout-api", 1), ("web-storefront", 1)])
+            k(&[
+                ("payment-gateway", 2),
+                ("checkout-api", 1),
+                ("web-storefront", 1)
+            ])
         );
         assert_eq!(
             r["report"]["tiers"],
@@ -108,7 +146,10 @@ async fn reports_over_a_scripted_month_on_both_backends() {
 
         let r = get("breaches", SEPT).await;
         let b = &r["report"];
-        assert_eq!((b["alerts"].as_i64(), b["alerts_breached"].as_i64()), (Some(4), Some(2)));
+        assert_eq!(
+            (b["alerts"].as_i64(), b["alerts_breached"].as_i64()),
+            (Some(4), Some(2))
+        );
         assert_eq!(
             b["by_service_severity"],
             json!([
@@ -117,8 +158,17 @@ async fn reports_over_a_scripted_month_on_both_backends() {
             ])
         );
         assert_eq!(b["incidents_with_target"], 3);
-        let late: Vec<i64> = b["incidents_late"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
-        assert_eq!(late, [2, 3], "sev0 target 5 min: 9 is late; sev1 30 min: 45 is late");
+        let late: Vec<i64> = b["incidents_late"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            late,
+            [2, 3],
+            "sev0 target 5 min: 9 is late; sev1 30 min: 45 is late"
+        );
 
         let r = get("alerts", SEPT).await;
         assert_eq!(
@@ -146,7 +196,10 @@ async fn reports_over_a_scripted_month_on_both_backends() {
         // The default period is the 90 days before now (the test clock is in 2024).
         let r = get("response", "").await;
         assert_eq!(r["report"]["overall"]["incidents"], 0);
-        assert_eq!(r["period"]["to"].as_i64().unwrap() - r["period"]["from"].as_i64().unwrap(), 90 * seed::DAY);
+        assert_eq!(
+            r["period"]["to"].as_i64().unwrap() - r["period"]["from"].as_i64().unwrap(),
+            90 * seed::DAY
+        );
     }
 }
 
@@ -157,17 +210,37 @@ async fn bad_report_requests_are_json_errors() {
     let token = app.token(Role::Viewer).await;
     for (path, status) in [
         ("/api/v1/reports/nope", StatusCode::NOT_FOUND),
-        ("/api/v1/reports/response?from=yesterday", StatusCode::BAD_REQUEST),
-        ("/api/v1/reports/response?from=2026-10-01&to=2026-09-01", StatusCode::BAD_REQUEST),
-        ("/api/v1/reports/response?service=nope", StatusCode::BAD_REQUEST),
-        ("/api/v1/reports/response?severity=sev9", StatusCode::BAD_REQUEST),
-        ("/api/v1/reports/response?colour=red", StatusCode::BAD_REQUEST),
-        ("/api/v1/reports/response?to=2026-02-30", StatusCode::BAD_REQUEST),
+        (
+            "/api/v1/reports/response?from=yesterday",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/reports/response?from=2026-10-01&to=2026-09-01",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/reports/response?service=nope",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/reports/response?severity=sev9",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/reports/response?colour=red",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/reports/response?to=2026-02-30",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (s, v) = app.call("GET", path, Some(&token), None).await;
         assert_eq!(s, status, "{path}: {v}");
         assert!(v["error"].is_string(), "{path}: {v}");
     }
-    let (s, _) = app.call("GET", "/api/v1/reports/response", None, None).await;
+    let (s, _) = app
+        .call("GET", "/api/v1/reports/response", None, None)
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }

@@ -47,16 +47,28 @@ fn a_report_chart_renders_in_a_browser() {
     // The period form, as a person fills it in.
     browser.goto(&server.url("/reports/oncall?from=2026-09-01&to=2026-09-30"));
     let table = browser.find("#table-people", wait).text();
-    assert!(table.contains("Jane Doe") && table.contains("Europe/Berlin"), "{table}");
+    assert!(
+        table.contains("Jane Doe") && table.contains("Europe/Berlin"),
+        "{table}"
+    );
     let m = browser
-        .cmd(Method::POST, "/execute/sync", Some(json!({"script": MEASURE, "args": []})))
+        .cmd(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({"script": MEASURE, "args": []})),
+        )
         .expect("script");
-    let m = m.as_array().unwrap_or_else(|| panic!("no chart: {}", browser.source()));
+    let m = m
+        .as_array()
+        .unwrap_or_else(|| panic!("no chart: {}", browser.source()));
     let (rects, texts) = (m[0].as_u64().unwrap(), m[1].as_u64().unwrap());
     // Two people with a page outside hours: two bars, plus the background and plot area.
     assert!(rects >= 2, "bars drawn: {m:?}");
     assert!(texts >= 3, "axis labels laid out: {m:?}");
-    assert!(m[2].as_f64().unwrap() > 100.0 && m[3].as_f64().unwrap() > 100.0, "{m:?}");
+    assert!(
+        m[2].as_f64().unwrap() > 100.0 && m[3].as_f64().unwrap() > 100.0,
+        "{m:?}"
+    );
 
     let png = browser.screenshot();
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");

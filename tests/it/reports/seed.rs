@@ -35,19 +35,56 @@ fn opt(v: Option<i64>) -> String {
     v.map_or_else(|| "null".into(), |v| v.to_string())
 }
 
+/// (id, title, severity, start, ack, declared, mitigated, resolved).
+type IncidentRow = (
+    i64,
+    &'static str,
+    &'static str,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+/// (id, service, severity, created, breached, rule, playbook, summary, events).
+type AlertRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<i64>,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    i64,
+);
+
 /// Writes the scripted history into `db` (which holds the example catalog).
 pub async fn history(db: &Db) {
     let mut sql = String::new();
     // (id, title, severity, start, ack, declared, mitigated, resolved) in minutes after start.
-    let incidents: [(i64, &str, &str, i64, Option<i64>, i64, Option<i64>, Option<i64>); 4] = [
-        (1, "Checkout 5xx", "sev0", S1, Some(3), 10, Some(30), Some(60)),
+    let incidents: [IncidentRow; 4] = [
+        (
+            1,
+            "Checkout 5xx",
+            "sev0",
+            S1,
+            Some(3),
+            10,
+            Some(30),
+            Some(60),
+        ),
         (2, "Payments slow", "sev0", S2, Some(9), 5, None, Some(120)),
         (3, "Storefront errors", "sev1", S3, Some(45), 20, None, None),
         (4, "Old outage", "sev0", S4, Some(1), 1, Some(10), Some(20)),
     ];
     for (id, title, sev, start, ack, dec, mit, res) in incidents {
         let at = |m: Option<i64>| opt(m.map(|m| start + m * MIN));
-        let status = if res.is_some() { "resolved" } else { "investigating" };
+        let status = if res.is_some() {
+            "resolved"
+        } else {
+            "investigating"
+        };
         sql.push_str(&format!(
             "insert into incidents (id, title, status, severity_id, source, declared_at, \
              declared_by, started_at, acknowledged_at, mitigated_at, resolved_at, updated_at) \
@@ -81,12 +118,62 @@ pub async fn history(db: &Db) {
         ));
     }
     // (id, service, severity, created, breached, rule, playbook, summary, events).
-    let alerts: [(&str, &str, &str, i64, Option<i64>, Option<&str>, Option<&str>, &str, i64); 5] = [
-        ("a1", "checkout-api", "critical", S1, Some(S1 + 5 * MIN), Some("checkout-5xx"), Some("checkout-errors"), "Checkout 5xx above 5%", 3),
-        ("a2", "checkout-api", "critical", S1 + HOUR, None, Some("checkout-5xx"), Some("checkout-errors"), "Checkout 5xx above 10%", 2),
-        ("a3", "payment-gateway", "error", S2, Some(S2 + 30 * MIN), None, None, "Payment latency", 7),
-        ("a4", "payment-gateway", "error", S2 + DAY, None, None, None, "Payment latency", 1),
-        ("a5", "checkout-api", "critical", S4, Some(S4 + MIN), Some("checkout-5xx"), None, "Old", 1),
+    let alerts: [AlertRow; 5] = [
+        (
+            "a1",
+            "checkout-api",
+            "critical",
+            S1,
+            Some(S1 + 5 * MIN),
+            Some("checkout-5xx"),
+            Some("checkout-errors"),
+            "Checkout 5xx above 5%",
+            3,
+        ),
+        (
+            "a2",
+            "checkout-api",
+            "critical",
+            S1 + HOUR,
+            None,
+            Some("checkout-5xx"),
+            Some("checkout-errors"),
+            "Checkout 5xx above 10%",
+            2,
+        ),
+        (
+            "a3",
+            "payment-gateway",
+            "error",
+            S2,
+            Some(S2 + 30 * MIN),
+            None,
+            None,
+            "Payment latency",
+            7,
+        ),
+        (
+            "a4",
+            "payment-gateway",
+            "error",
+            S2 + DAY,
+            None,
+            None,
+            None,
+            "Payment latency",
+            1,
+        ),
+        (
+            "a5",
+            "checkout-api",
+            "critical",
+            S4,
+            Some(S4 + MIN),
+            Some("checkout-5xx"),
+            None,
+            "Old",
+            1,
+        ),
     ];
     for (id, service, sev, created, breached, rule, playbook, summary, events) in alerts {
         let text = |v: Option<&str>| v.map_or_else(|| "null".into(), |v| format!("'{v}'"));
@@ -107,7 +194,15 @@ pub async fn history(db: &Db) {
         ("p1", "a1", "jon-doe", 0, "page", "email", S1),
         ("p2", "a1", "jon-doe", 0, "page", "slack", S1 + MIN),
         // Sun 6 Sep 21:00Z = 22:00 BST: outside.
-        ("p3", "a4", "jon-doe", 0, "page", "email", SEP + 5 * DAY + 21 * HOUR),
+        (
+            "p3",
+            "a4",
+            "jon-doe",
+            0,
+            "page",
+            "email",
+            SEP + 5 * DAY + 21 * HOUR,
+        ),
         // Thu 06:30Z = 08:30 CEST: outside; 07:00Z = 09:00 CEST: inside.
         ("p4", "a3", "jane-doe", 0, "page", "email", S2),
         ("p5", "a3", "jane-doe", 1, "bundle", "email", S2 + 30 * MIN),
@@ -115,7 +210,11 @@ pub async fn history(db: &Db) {
         ("p6", "a5", "mei-lin", 0, "page", "email", S4),
     ];
     for (key, alert, person, level, kind, channel, created) in pages {
-        let service = if matches!(alert, "a3" | "a4") { "payment-gateway" } else { "checkout-api" };
+        let service = if matches!(alert, "a3" | "a4") {
+            "payment-gateway"
+        } else {
+            "checkout-api"
+        };
         sql.push_str(&format!(
             "insert into outbox (idempotency_key, alert_id, person_id, level, round, kind, \
              created_at, next_attempt_at, status, service_id, channel) values ('{key}', \

@@ -40,7 +40,9 @@ async fn budgets_and_impairments_on_both_backends() {
 
         let path = "/api/v1/incidents/1/services/checkout-api/impairment";
         let body = json!({"from": S1, "to": S1 + 2_592_000});
-        let (s, v) = app.call("PUT", path, Some(&viewer), Some(body.clone())).await;
+        let (s, v) = app
+            .call("PUT", path, Some(&viewer), Some(body.clone()))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
         let (s, v) = app.call("PUT", path, Some(&responder), Some(body)).await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -64,29 +66,68 @@ async fn budgets_and_impairments_on_both_backends() {
         assert_eq!(b["incidents"][1]["consumed_ms"], 1_008_000);
 
         let bad = [
-            (path, json!({"from": S1, "to": S1 - 1}), StatusCode::UNPROCESSABLE_ENTITY),
-            (path, json!({"from": "soon", "to": S1}), StatusCode::UNPROCESSABLE_ENTITY),
+            (
+                path,
+                json!({"from": S1, "to": S1 - 1}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                path,
+                json!({"from": "soon", "to": S1}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
             (path, json!({"from": S1}), StatusCode::UNPROCESSABLE_ENTITY),
-            ("/api/v1/incidents/99/services/checkout-api/impairment", json!({"from": S1, "to": S1}), StatusCode::NOT_FOUND),
-            ("/api/v1/incidents/1/services/web-storefront/impairment", json!({"from": S1, "to": S1}), StatusCode::NOT_FOUND),
+            (
+                "/api/v1/incidents/99/services/checkout-api/impairment",
+                json!({"from": S1, "to": S1}),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                "/api/v1/incidents/1/services/web-storefront/impairment",
+                json!({"from": S1, "to": S1}),
+                StatusCode::NOT_FOUND,
+            ),
         ];
         for (p, body, status) in bad {
-            let (s, v) = app.call("PUT", p, Some(&responder), Some(body.clone())).await;
-            assert!(s == status || (status == StatusCode::UNPROCESSABLE_ENTITY && s == StatusCode::BAD_REQUEST), "{p} {body}: {s} {v}");
+            let (s, v) = app
+                .call("PUT", p, Some(&responder), Some(body.clone()))
+                .await;
+            assert!(
+                s == status
+                    || (status == StatusCode::UNPROCESSABLE_ENTITY && s == StatusCode::BAD_REQUEST),
+                "{p} {body}: {s} {v}"
+            );
             assert!(v["error"].is_string(), "{v}");
         }
-        let (s, _) = app.call("GET", "/api/v1/slos/nope/budget", Some(&viewer), None).await;
+        let (s, _) = app
+            .call("GET", "/api/v1/slos/nope/budget", Some(&viewer), None)
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
-        let (s, _) = app.call("GET", "/api/v1/slos/checkout-api-availability/budget?at=x", Some(&viewer), None).await;
+        let (s, _) = app
+            .call(
+                "GET",
+                "/api/v1/slos/checkout-api-availability/budget?at=x",
+                Some(&viewer),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
 
         // What the postmortem shows for INC-1.
         let snap = Snapshot::new(tocsin::catalog::store::load(&t.db).await.unwrap());
         let now = seed::SEP + 29 * seed::DAY;
-        let burns = tocsin::slo::incident_burn(&t.db, &snap, 1, now).await.unwrap();
+        let burns = tocsin::slo::incident_burn(&t.db, &snap, 1, now)
+            .await
+            .unwrap();
         let got: Vec<(&str, i64, i64)> = burns
             .iter()
-            .map(|b| (b.slo_id.as_str(), b.impaired_ms, (b.percent_of_budget * 10.0).round() as i64))
+            .map(|b| {
+                (
+                    b.slo_id.as_str(),
+                    b.impaired_ms,
+                    (b.percent_of_budget * 10.0).round() as i64,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -98,8 +139,15 @@ async fn budgets_and_impairments_on_both_backends() {
             ]
         );
         let md = tocsin::slo::burn_markdown(&burns);
-        assert!(md.contains("| Checkout API availability | checkout-api | 43 min | 43 min | 100.0 % |"), "{md}");
-        assert!(tocsin::slo::incident_burn(&t.db, &snap, 99, now).await.is_err());
+        assert!(
+            md.contains("| Checkout API availability | checkout-api | 43 min | 43 min | 100.0 % |"),
+            "{md}"
+        );
+        assert!(
+            tocsin::slo::incident_burn(&t.db, &snap, 99, now)
+                .await
+                .is_err()
+        );
     }
 }
 
@@ -109,19 +157,32 @@ async fn slo_files_are_validated() {
     let mut sources = tocsin::cli::example_sources();
     sources.push(tocsin::config::Source {
         path: "bad.yaml".into(),
-        text: "slos:\n  - id: x\n    service: nope\n    name: X\n    sli: {kind: availability}\n    \
+        text:
+            "slos:\n  - id: x\n    service: nope\n    name: X\n    sli: {kind: availability}\n    \
                objective: 100\n    window_days: 0\n  - id: y\n    service: checkout-api\n    \
                name: Y\n    sli: {kind: latency}\n    objective: 99.0\n    window_days: 30\n    \
                sla: 99.5\n"
-            .into(),
+                .into(),
     });
     let Err(errors) = tocsin::config::load(sources, &current) else {
         panic!("the bad SLOs were accepted");
     };
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let all = text.join("\n");
-    assert!(all.contains("bad.yaml:3:") && all.contains("unknown service \"nope\""), "{all}");
-    assert!(all.contains("bad.yaml:6:") && all.contains("strictly between 0 and 100"), "{all}");
-    assert!(all.contains("bad.yaml:7:") && all.contains("1 to 366 days"), "{all}");
-    assert!(all.contains("bad.yaml:14:") && all.contains("must not exceed"), "{all}");
+    assert!(
+        all.contains("bad.yaml:3:") && all.contains("unknown service \"nope\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("bad.yaml:6:") && all.contains("strictly between 0 and 100"),
+        "{all}"
+    );
+    assert!(
+        all.contains("bad.yaml:7:") && all.contains("1 to 366 days"),
+        "{all}"
+    );
+    assert!(
+        all.contains("bad.yaml:14:") && all.contains("must not exceed"),
+        "{all}"
+    );
 }
