@@ -20,6 +20,9 @@ create index incident_services_service on incident_services(service_id, incident
 -- covering indexes let the aggregations read an index range instead of the tables
 -- (a million alerts must not mean a million table lookups).
 create index incidents_started on incidents(started_at);
-create index alerts_report_breach on alerts(created_at, service_id, severity, breached_at);
-create index alerts_report_top on alerts(created_at, service_id, rule_id, summary, event_count, playbook_id);
-create index outbox_report on outbox(created_at, kind, person_id, alert_id, level, round);
+-- One index serves both alert reports (breaches, top alerts), so the planner has one obvious
+-- choice; the pages index carries the service for the report's service filter.
+create index alerts_report on alerts(created_at, service_id, severity, breached_at, rule_id,
+    summary, event_count, playbook_id);
+create index outbox_report on outbox(created_at, kind, person_id, alert_id, level, round,
+    service_id);

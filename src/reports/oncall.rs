@@ -50,6 +50,8 @@ pub struct OncallReport {
 /// Shapes page buckets (person, bucket, pages) and role counts (person, incidents).
 pub fn load(pages: &[(String, i64, i64)], roles: &[(String, i64)], c: &Catalog) -> OncallReport {
     let mut people: BTreeMap<&str, PersonLoad> = BTreeMap::new();
+    // Zones looked up once per person, not once per bucket (tens of thousands of buckets).
+    let mut zones: BTreeMap<&str, TimeZone> = BTreeMap::new();
     let entry = |people: &mut BTreeMap<&str, PersonLoad>, id: &str| -> PersonLoad {
         people.remove(id).unwrap_or_else(|| {
             let p = c.person(id);
@@ -66,9 +68,11 @@ pub fn load(pages: &[(String, i64, i64)], roles: &[(String, i64)], c: &Catalog) 
     for (id, bucket, n) in pages {
         let mut p = entry(&mut people, id);
         // An unknown or missing zone counts in UTC rather than dropping the page.
-        let tz = TimeZone::get(&p.time_zone).unwrap_or(TimeZone::UTC);
+        let tz = zones
+            .entry(id)
+            .or_insert_with(|| TimeZone::get(&p.time_zone).unwrap_or(TimeZone::UTC));
         p.pages += n;
-        if out_of_hours(bucket * BUCKET_MS, &tz) {
+        if out_of_hours(bucket * BUCKET_MS, tz) {
             p.pages_out_of_hours += n;
         }
         people.insert(id, p);
