@@ -100,6 +100,7 @@ fn generate() -> Catalog {
         playbooks: vec![],
         severities: vec![],
         alert_rules: vec![],
+        slos: vec![],
         tiers,
         teams,
         domains,

@@ -18,5 +18,7 @@ pub mod notify;
 pub mod oncall;
 pub mod people;
 pub mod postmortems;
+pub mod reports;
 pub mod settings;
 pub mod severity;
+pub mod slo;

@@ -166,6 +166,7 @@ plain_record!(
 );
 
 plain_record!(super::Playbook, Kind::Playbook, "playbooks", playbooks);
+plain_record!(crate::slo::Slo, Kind::Slo, "slos", slos);
 plain_record!(
     super::AlertRule,
     Kind::AlertRule,
@@ -186,6 +187,7 @@ pub fn router() -> Router<AppState> {
         .merge(crud::<Service>())
         .merge(crud::<super::Playbook>())
         .merge(crud::<super::AlertRule>())
+        .merge(crud::<crate::slo::Slo>())
         .route("/api/v1/services/{id}/impact", get(impact))
         .route(
             "/api/v1/business-functions/{id}/dependencies",
@@ -358,6 +360,7 @@ fn record_id(c: &Catalog, p: &Problem) -> String {
         Kind::Service => c.services.get(i).map(Record::id),
         Kind::Playbook => c.playbooks.get(i).map(Record::id),
         Kind::AlertRule => c.alert_rules.get(i).map(Record::id),
+        Kind::Slo => c.slos.get(i).map(Record::id),
     };
     id.unwrap_or_default()
 }

@@ -178,10 +178,11 @@ pub enum Kind {
     Service,
     Playbook,
     AlertRule,
+    Slo,
 }
 
 impl Kind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Severity,
         Self::Tier,
         Self::Team,
@@ -193,6 +194,7 @@ impl Kind {
         Self::Service,
         Self::Playbook,
         Self::AlertRule,
+        Self::Slo,
     ];
 
     /// The key of this kind's list in a YAML file.
@@ -209,6 +211,7 @@ impl Kind {
             Self::Service => "services",
             Self::Playbook => "playbooks",
             Self::AlertRule => "alert_rules",
+            Self::Slo => "slos",
         }
     }
 
@@ -226,6 +229,7 @@ impl Kind {
             Self::Service => "service",
             Self::Playbook => "playbook",
             Self::AlertRule => "alert rule",
+            Self::Slo => "SLO",
         }
     }
 }
@@ -257,6 +261,8 @@ pub struct Catalog {
     /// In priority order: the first rule that matches an event wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alert_rules: Vec<AlertRule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<crate::slo::Slo>,
 }
 
 impl Catalog {
@@ -327,6 +333,7 @@ impl Catalog {
             Kind::Service => self.services.iter().map(|s| s.id.clone()).collect(),
             Kind::Playbook => self.playbooks.iter().map(|p| p.id.clone()).collect(),
             Kind::AlertRule => self.alert_rules.iter().map(|r| r.id.clone()).collect(),
+            Kind::Slo => self.slos.iter().map(|s| s.id.clone()).collect(),
         }
     }
 }

@@ -38,6 +38,7 @@ pub async fn load_in(tx: &mut Tx) -> Result<Catalog, StoreError> {
         services: load_services(tx).await?,
         playbooks: super::alerting::store::load_playbooks(tx).await?,
         alert_rules: super::alerting::store::load_rules(tx).await?,
+        slos: crate::slo::store::load(tx).await?,
     };
     c.teams.sort_by(|a, b| a.id.cmp(&b.id));
     c.domains.sort_by(|a, b| a.id.cmp(&b.id));
@@ -245,6 +246,7 @@ pub async fn upsert(
                 .ok_or_else(missing)?;
             super::alerting::store::upsert_rule(tx, &catalog.alert_rules[at], at).await
         }
+        Kind::Slo => crate::slo::store::upsert(tx, catalog.slo(id).ok_or_else(missing)?).await,
     }
 }
 
@@ -270,6 +272,7 @@ pub async fn delete(tx: &mut Tx, kind: Kind, id: &str) -> Result<(), StoreError>
         Kind::Service => "delete from services where id = $1",
         Kind::Playbook => "delete from playbooks where id = $1",
         Kind::AlertRule => "delete from alert_rules where id = $1",
+        Kind::Slo => "delete from slos where id = $1",
     };
     on_tx!(tx, |c| sqlx::query(sql)
         .bind(id)

@@ -5,6 +5,7 @@
 mod alerting;
 mod oncall;
 mod severity;
+mod slo;
 
 use std::collections::{HashMap, HashSet};
 
@@ -53,6 +54,7 @@ pub fn validate(catalog: &Catalog) -> Vec<Problem> {
     c.policy_pointers();
     c.playbooks();
     c.alert_rules();
+    c.slos();
     c.nul_characters();
     c.problems
 }
@@ -292,6 +294,7 @@ impl Checker<'_> {
             (Kind::Service, scan(&c.services)),
             (Kind::Playbook, scan(&c.playbooks)),
             (Kind::AlertRule, scan(&c.alert_rules)),
+            (Kind::Slo, scan(&c.slos)),
         ];
         for (kind, indexes) in found {
             for i in indexes {

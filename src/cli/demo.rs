@@ -9,7 +9,7 @@ use crate::config::{self, Source};
 use crate::settings::Settings;
 
 /// The example organisation's files, as (name, text).
-pub const EXAMPLE: [(&str, &str); 5] = [
+pub const EXAMPLE: [(&str, &str); 6] = [
     (
         "examples/ecommerce/people.yaml",
         include_str!("../../examples/ecommerce/people.yaml"),
@@ -29,6 +29,10 @@ pub const EXAMPLE: [(&str, &str); 5] = [
     (
         "examples/ecommerce/severities.yaml",
         include_str!("../../examples/ecommerce/severities.yaml"),
+    ),
+    (
+        "examples/ecommerce/slos.yaml",
+        include_str!("../../examples/ecommerce/slos.yaml"),
     ),
 ];
 

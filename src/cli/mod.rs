@@ -13,6 +13,7 @@ mod incident;
 mod oncall;
 mod postmortem;
 mod readiness;
+mod report;
 
 pub use demo::{example_sources, seed};
 pub use demo_history::seed as seed_history;
@@ -201,6 +202,8 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Learning reports: response times, incidents per service, on-call load, breaches, top alerts.
+    Report(report::ReportArgs),
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -316,6 +319,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Contact { action, db } => contact::run(action, &db).await,
         Command::Incident { action, db } => incident::run(action, &db).await,
         Command::Postmortem { action, db } => postmortem::run(action, &db).await,
+        Command::Report(args) => report::run(args).await,
         Command::Migrate { db } => {
             crate::app::open_db(&db.settings()?.database_url).await?;
             println!("migrations applied");

@@ -246,6 +246,7 @@ fn merge_into(all: &mut Catalog, part: Catalog) {
     all.services.extend(part.services);
     all.playbooks.extend(part.playbooks);
     all.alert_rules.extend(part.alert_rules);
+    all.slos.extend(part.slos);
 }
 
 fn clone_spanned(n: &Spanned<Node>) -> Spanned<Node> {

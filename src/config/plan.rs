@@ -90,6 +90,7 @@ pub fn overlay(base: &Catalog, files: &Catalog, managed: &BTreeSet<Kind>) -> Cat
         services: pick(Kind::Service).services.clone(),
         playbooks: pick(Kind::Playbook).playbooks.clone(),
         alert_rules: pick(Kind::AlertRule).alert_rules.clone(),
+        slos: pick(Kind::Slo).slos.clone(),
     }
 }
 
@@ -159,6 +160,7 @@ fn records(c: &Catalog, kind: Kind) -> Records {
         Kind::BusinessFunction => json(&c.business_functions),
         Kind::Service => json(&c.services),
         Kind::Playbook => json(&c.playbooks),
+        Kind::Slo => json(&c.slos),
         // A rule's place in the list is its priority: moving it is a change.
         Kind::AlertRule => json(&c.alert_rules)
             .into_iter()

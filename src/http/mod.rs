@@ -167,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::postmortems::api_actions::router())
         .merge(crate::postmortems::api_library::router())
         .merge(crate::postmortems::actions_web::router())
+        .merge(crate::reports::api::router())
+        .merge(crate::reports::web::router())
+        .merge(crate::slo::api::router())
+        .merge(crate::slo::web::router())
         .route("/api/v1/openapi.json", axum::routing::get(ops::openapi))
         // A route layer sees the matched route, so metrics are labelled by route, not by URL.
         .route_layer(axum::middleware::from_fn(ops::track_metrics))

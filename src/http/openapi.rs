@@ -8,6 +8,7 @@ mod actions;
 mod incidents;
 mod ingest;
 mod postmortems;
+mod reports;
 
 use std::sync::LazyLock;
 
@@ -84,6 +85,7 @@ pub fn build() -> OpenApi {
     doc.crud::<Service>();
     doc.crud::<crate::catalog::Playbook>();
     doc.crud::<crate::catalog::AlertRule>();
+    doc.crud::<crate::slo::Slo>();
     doc.queries();
     doc.admin();
     doc.oncall();
@@ -94,6 +96,7 @@ pub fn build() -> OpenApi {
     doc.incidents();
     doc.postmortems();
     doc.actions();
+    doc.reports();
 
     let mut components = ComponentsBuilder::new()
         .schemas_from_iter(doc.schemas)

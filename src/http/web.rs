@@ -18,7 +18,7 @@ use super::error::AppError;
 const CSS: &str = include_str!("../../static/tocsin.css");
 
 /// The navigation entries, in order: (key, label, href).
-pub const NAV: [(&str, &str, &str); 12] = [
+pub const NAV: [(&str, &str, &str); 13] = [
     ("home", "Home", "/"),
     ("incidents", "Incidents", "/incidents"),
     ("postmortems", "Postmortems", "/postmortems"),
@@ -29,6 +29,7 @@ pub const NAV: [(&str, &str, &str); 12] = [
     ("teams", "Teams", "/teams"),
     ("people", "People", "/people"),
     ("schedules", "Schedules", "/schedules"),
+    ("reports", "Reports", "/reports"),
     ("handbook", "Handbook", "/handbook"),
     ("audit", "Audit log", "/audit"),
 ];

@@ -111,7 +111,8 @@ pub async fn draft(
 }
 
 /// Drafts the postmortem of incident `id` with what the draft reads gathered first: the
-/// incident's alerts and the error budget it burned. What the web, the API and the CLI call.
+/// incident's alerts and the error budget it burned (`slo::incident_burn`). What the web,
+/// the API and the CLI call.
 pub async fn draft_incident(
     ctx: &Ctx<'_>,
     id: i64,
@@ -121,7 +122,11 @@ pub async fn draft_incident(
         let mut tx = ctx.db.begin_read().await?;
         store::facts::alerts_of(&mut tx, id).await?
     };
-    let budget = String::new();
+    let burns = crate::slo::incident_burn(ctx.db, ctx.snap, id, ctx.now).await?;
+    let budget = format!(
+        "**Error budget burned** (each SLO's window up to the end of the impairment):\n\n{}",
+        crate::slo::burn_markdown(&burns)
+    );
     draft(ctx, id, template, &alerts, &budget).await
 }
 

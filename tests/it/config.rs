@@ -357,12 +357,12 @@ fn example() -> Catalog {
         .catalog
 }
 
-/// The example's files: people (with teams), on-call, the catalog proper, alerting, then
-/// severities.
-fn example_files() -> [Source; 5] {
-    let files: [Source; 5] = tocsin::cli::example_sources()
+/// The example's files: people (with teams), on-call, the catalog proper, alerting,
+/// severities, then SLOs.
+fn example_files() -> [Source; 6] {
+    let files: [Source; 6] = tocsin::cli::example_sources()
         .try_into()
-        .expect("five example files");
+        .expect("six example files");
     assert!(files[0].path.ends_with("people.yaml"));
     assert!(files[1].path.ends_with("oncall.yaml"));
     files
@@ -385,14 +385,14 @@ async fn apply_the_example_then_again() {
         };
         assert_eq!(
             plan.changes.len(),
-            3 + 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4,
+            3 + 4 + 8 + 7 + 14 + 2 + 2 + 5 + 16 + 3 + 4 + 6,
             "{b}"
         );
         assert_eq!(
             Kind::ALL.map(creates),
-            [3, 4, 8, 7, 14, 2, 2, 5, 16, 3, 4],
+            [3, 4, 8, 7, 14, 2, 2, 5, 16, 3, 4, 6],
             "{b}: severities, tiers, teams, domains, people, schedules, policies, functions, services, \
-             playbooks, alert rules"
+             playbooks, alert rules, SLOs"
         );
         insta::assert_snapshot!("example_plan", plan.to_string());
 
@@ -508,7 +508,7 @@ async fn removing_a_record_from_the_files_deletes_it() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // shipping-api is a leaf (nothing depends on it), so it can go on its own.
-        let [people, oncall, catalog, _, _] = example_files();
+        let [people, oncall, catalog, _, _, _] = example_files();
         let catalog_yaml = catalog
             .text
             .lines()
@@ -538,7 +538,7 @@ async fn kinds_absent_from_the_files_are_left_alone() {
         seed_example(&t.db).await;
         let current = store::load(&t.db).await.unwrap();
         // Only the people file: teams and people are managed, the catalog kinds are not.
-        let [people, _, _, _, _] = example_files();
+        let [people, _, _, _, _, _] = example_files();
         let loaded = load(vec![people], &current).unwrap();
         assert_eq!(
             loaded.managed,
@@ -612,7 +612,7 @@ async fn dry_run_writes_nothing() {
     for t in backends().await {
         let b = t.backend;
         let plan = apply(&t.db, at(), "test", &example(), true).await.unwrap();
-        assert_eq!(plan.changes.len(), 68, "{b}");
+        assert_eq!(plan.changes.len(), 74, "{b}");
         assert_eq!(store::load(&t.db).await.unwrap(), Catalog::default(), "{b}");
         assert!(
             audit::store::list(&t.db, 10, None)

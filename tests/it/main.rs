@@ -21,6 +21,7 @@ mod notify;
 mod oncall;
 mod postmortems;
 mod ratelimit;
+mod reports;
 mod rules;
 mod serve;
 mod sinks;

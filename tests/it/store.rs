@@ -150,6 +150,7 @@ fn small() -> Catalog {
         playbooks: vec![],
         severities: vec![],
         alert_rules: vec![],
+        slos: vec![],
         tiers: vec![tier(0), tier(1)],
         teams: vec![team("t"), team("a-team")],
         domains: vec![domain("d1"), domain("d2"), domain("d3")],
@@ -436,6 +437,7 @@ fn graph() -> Catalog {
         playbooks: vec![],
         severities: vec![],
         alert_rules: vec![],
+        slos: vec![],
         tiers: vec![tier(0), tier(1)],
         teams: vec![team("t")],
         domains: ["web", "alpha", "beta", "data", "other", "empty"]

@@ -248,6 +248,12 @@ async fn openapi_document_lists_every_endpoint() {
             "post",
             "/api/v1/postmortems/{id}/actions/{aid}/backlog".into(),
         ),
+        (
+            "put",
+            "/api/v1/incidents/{id}/services/{service}/impairment".into(),
+        ),
+        ("get", "/api/v1/slos/{id}/budget".into()),
+        ("get", "/api/v1/reports/{name}".into()),
     ];
     for (m, suffix) in [
         ("post", "status"),
@@ -292,7 +298,7 @@ async fn openapi_document_lists_every_endpoint() {
         expected.push((m, format!("/api/v1/postmortems/{{id}}{suffix}")));
     }
     let kinds = new_records().into_iter().map(|(kind, _, _)| kind);
-    for kind in kinds.chain(["playbooks", "alert-rules", "severities"]) {
+    for kind in kinds.chain(["playbooks", "alert-rules", "severities", "slos"]) {
         for m in ["get", "post"] {
             expected.push((m, format!("/api/v1/{kind}")));
         }
