@@ -120,6 +120,9 @@ pub async fn draft_incident(
 ) -> Result<PmFull, PostmortemError> {
     let alerts = {
         let mut tx = ctx.db.begin_read().await?;
+        if let Err(crate::db::StoreError::NotFound) = istore::get(&mut tx, id).await {
+            return Err(invalid("no such incident"));
+        }
         store::facts::alerts_of(&mut tx, id).await?
     };
     let burns = crate::slo::incident_burn(ctx.db, ctx.snap, id, ctx.now).await?;

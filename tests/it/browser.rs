@@ -51,7 +51,7 @@ fn signed_in_browser_sees_the_service_catalog() {
     );
 
     browser.goto(&server.url("/services"));
-    let catalog = browser.find("table", wait).text();
+    let catalog = browser.text_of("table", wait);
     for service in ["catalog-api", "checkout-api"] {
         assert!(
             catalog.contains(service),

@@ -69,7 +69,7 @@ fn a_browser_acknowledges_an_alert_with_the_button() {
     browser.wait_for_url(wait, |u| !u.contains("/login"));
 
     browser.goto(&server.url("/"));
-    let panel = browser.find("table.alerts", wait).text();
+    let panel = browser.text_of("table.alerts", wait);
     assert!(
         panel.contains("Checkout 5xx above 5%"),
         "home panel:\n{panel}"
@@ -79,7 +79,7 @@ fn a_browser_acknowledges_an_alert_with_the_button() {
         .find(&format!("tr[data-alert='{id}'] a"), wait)
         .click();
     browser.wait_for_url(wait, |u| u.ends_with(&format!("/alerts/{id}")));
-    assert_eq!(browser.find("#alert-status", wait).text(), "triggered");
+    assert_eq!(browser.text_of("#alert-status", wait), "triggered");
 
     browser.find("#acknowledge", wait).click();
     let landed = browser.wait_for_url(wait, |u| u.contains("done=acknowledged"));
@@ -88,8 +88,8 @@ fn a_browser_acknowledges_an_alert_with_the_button() {
         "{landed}:\n{}",
         browser.source()
     );
-    assert_eq!(browser.find("#alert-status", wait).text(), "acknowledged");
-    let by = browser.find("#alert-acknowledged", wait).text();
+    assert_eq!(browser.text_of("#alert-status", wait), "acknowledged");
+    let by = browser.text_of("#alert-acknowledged", wait);
     assert!(by.starts_with(ADMIN_USER), "acknowledged by: {by}");
     assert!(
         browser

@@ -181,6 +181,22 @@ impl Session<'_> {
 
     /// The first element matching a CSS selector, waiting up to `within` for it to appear
     /// (a page that is still loading after a form post has no such element yet).
+    /// The text of the first element matching `css`, found again if the page replaced it
+    /// between finding and reading (a redirect or a live update landing at that moment).
+    pub fn text_of(&self, css: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let el = self.find(css, within);
+            match self.cmd(Method::GET, &format!("/element/{}/text", el.id), None) {
+                Ok(v) => return v.as_str().expect("text").to_string(),
+                Err(e) if e.contains("stale element") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("WebDriver text of {css:?}: {e}"),
+            }
+        }
+    }
+
     pub fn find(&self, css: &str, within: Duration) -> Element<'_> {
         let deadline = Instant::now() + within;
         loop {

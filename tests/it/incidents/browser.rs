@@ -117,7 +117,7 @@ fn a_second_browser_sees_the_incident_live() {
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("not an incident page: {at}"));
-    let title = a.find("h1", wait).text();
+    let title = a.text_of("h1", wait);
     assert!(
         title.contains(&format!("INC-{id}")) && title.contains("Checkout 5xx above 5%"),
         "{title}"
@@ -137,7 +137,7 @@ fn a_second_browser_sees_the_incident_live() {
     assert_eq!(live, "Live", "the page's event stream is open");
 
     // Three roles, to people other than the IC Tocsin picked from the schedule.
-    let picked = a.find("#holder-commander", wait).text();
+    let picked = a.text_of("#holder-commander", wait);
     let mut people = [
         ("jon-doe", "Jon Doe"),
         ("foo-bar", "Foo Bar"),
@@ -153,11 +153,7 @@ fn a_second_browser_sees_the_incident_live() {
         choose(&a, "#role-person", person, wait);
         a.find("#assign-role", wait).click();
         a.wait_for_url(wait, |u| u.ends_with("#h-roles"));
-        assert_eq!(
-            a.find(&format!("#holder-{role}"), wait).text(),
-            name,
-            "{role}"
-        );
+        assert_eq!(a.text_of(&format!("#holder-{role}"), wait), name, "{role}");
         names.push(name);
     }
 

@@ -124,7 +124,7 @@ fn a_postmortem_is_drafted_reviewed_and_published_in_a_browser() {
     a.find("#draft-postmortem", wait).click();
     let pm = format!("/postmortems/{id}");
     a.wait_for_url(wait, |u| u.ends_with(&pm));
-    assert_eq!(a.find("#pm-status", wait).text(), "Draft");
+    assert_eq!(a.text_of("#pm-status", wait), "Draft");
 
     // Jon owns it, so Jane (whoever was Incident Commander) can review it.
     a.find("details.pm-details summary", wait).click();

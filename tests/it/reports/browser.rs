@@ -46,7 +46,7 @@ fn a_report_chart_renders_in_a_browser() {
     browser.find("#report-list a[href^='/reports/oncall']", wait);
     // The period form, as a person fills it in.
     browser.goto(&server.url("/reports/oncall?from=2026-09-01&to=2026-09-30"));
-    let table = browser.find("#table-people", wait).text();
+    let table = browser.text_of("#table-people", wait);
     assert!(
         table.contains("Jane Doe") && table.contains("Europe/Berlin"),
         "{table}"
