@@ -29,11 +29,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::catalog::Catalog;
-use crate::db::{Db, StoreError};
-
-use super::store::actions;
-use super::{ActionItem, PostmortemError};
+use super::ActionItem;
 
 pub use settings::{BacklogSettings, Secret};
 

@@ -2,8 +2,12 @@
 //! backlog item yet, refresh the state of those that have, with a lease per item and backoff
 //! after failures (SQL in `store.rs`).
 
-#[allow(unused_imports)]
-use super::*;
+use crate::catalog::Catalog;
+use crate::db::{Db, StoreError};
+use crate::postmortems::store::actions;
+use crate::postmortems::{ActionItem, PostmortemError};
+
+use super::{BATCH, Backlog, Created, Export, LEASE_MS, Target, github, jira, store, webhook};
 
 /// The wait after `attempts` failures in a row: 1 minute doubling, at most an hour.
 pub fn backoff_ms(attempts: i64) -> i64 {
