@@ -122,7 +122,7 @@ pub async fn save(tx: &mut Tx, p: &Postmortem) -> Result<(), StoreError> {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    library::reindex(tx, p.incident_id).await
+    library::reindex(tx, p.incident_id, &p.title).await
 }
 
 /// Inserts or replaces a section (its template fields and body).

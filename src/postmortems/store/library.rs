@@ -6,13 +6,11 @@ use sqlx::AssertSqlSafe;
 use crate::db::{Db, StoreError, Tx};
 use crate::{on_db, on_tx};
 
-/// Recomputes the lowercased search text from the title and every section.
-pub async fn reindex(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
+/// Recomputes the lowercased search text from the title (as just saved) and every section.
+pub async fn reindex(tx: &mut Tx, id: i64, title: &str) -> Result<(), StoreError> {
     const READ: &str = "select body from postmortem_sections where incident_id = $1 \
         order by position";
     let bodies: Vec<(String,)> = on_tx!(tx, |c| sqlx::query_as(READ).bind(id).fetch_all(c).await)?;
-    const TITLE: &str = "select title from postmortems where incident_id = $1";
-    let (title,): (String,) = on_tx!(tx, |c| sqlx::query_as(TITLE).bind(id).fetch_one(c).await)?;
     let mut text = title.to_lowercase();
     for (b,) in bodies {
         text.push('\n');
