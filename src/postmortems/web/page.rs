@@ -21,7 +21,9 @@ use crate::incidents::metrics::duration_label;
 use crate::incidents::store as istore;
 use crate::incidents::web::{Choice, SevView, viewer};
 use crate::oncall::current::{local_time, person_name};
-use crate::postmortems::{ActionItem, ActionKind, Fill, PmFull, PmStatus, Section};
+use crate::postmortems::{
+    ActionItem, ActionKind, Fill, PmFull, PmStatus, PostmortemError, Section,
+};
 use crate::postmortems::{blameless, render, store, workflow};
 
 use super::{ACTIVE, may_read, people, pm_id, teams};
@@ -222,6 +224,12 @@ pub async fn build(
     let c = &snap.catalog;
     let pm = store::full(&s.db, id).await.or_page(p, ACTIVE)?;
     may_read(p, pm.postmortem.status)?;
+    if let Some(x) = preview.as_ref()
+        && !pm.sections.iter().any(|sec| sec.key == x.section)
+    {
+        let e = PostmortemError::Invalid(format!("this postmortem has no section {:?}", x.section));
+        return Err(PageError::new(p, ACTIVE, e));
+    }
     let f = istore::full(&s.db, id).await.or_page(p, ACTIVE)?;
     let v = viewer(&s.db, &snap, p).await.or_page(p, ACTIVE)?;
     let tz = v.tz.as_str();

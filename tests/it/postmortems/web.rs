@@ -148,6 +148,22 @@ async fn a_postmortem_from_draft_to_published_through_its_page() {
             before.sections,
             "{b}: not saved"
         );
+        // A preview of a section the template does not have is refused, not shown as nothing.
+        let r = post(
+            &app,
+            &jon,
+            &csrf,
+            &format!("{pm}/sections/nosuch"),
+            "action=preview&body=x",
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: {}",
+            r.body
+        );
+        assert!(r.body.contains("no section"), "{b}: {}", r.body);
 
         let r = post(
             &app,
