@@ -4,7 +4,8 @@
 //! alerts (200 summaries per service, a third matched by a rule, one in seven breached) and
 //! 300,000 page rows; then times every report page, its JSON, and the SLO pages, in process
 //! through the real router (p50/p99 of N requests). The default period (90 days) covers about
-//! a quarter of the history.
+//! a quarter of the history. No ANALYZE: a deployment's database has no planner statistics
+//! unless someone runs it, so the figures are for the plans SQLite picks without them.
 //!
 //! Run: `cargo bench --bench reports` (`-- --incidents 10000 --alerts 1000000 --requests 30`).
 
@@ -92,7 +93,6 @@ select 'p' || i, 'a' || (i / 2), (select id from ppl where k = i % 6), 0, 0, 'pa
     'sent', (select id from svc where k = (i / 2) % 8), case when i % 2 = 0 then 'email' else 'slack' end
 from (select i, {NOW} - i * ({YEAR} / {pages}) as c from n);
 commit;
-analyze;
 pragma wal_checkpoint(truncate);",
         svcs = values(services),
         ppls = values(people),
