@@ -20,6 +20,7 @@ client for `--postgres`. It builds nothing: pass the binary with `--bin`.
     cargo build --release
     python3 bench/crash.py --bin "$CARGO_TARGET_DIR/release/tocsin" --cycles 50
     python3 bench/crash.py --bin ... --postgres postgres://postgres@127.0.0.1:5432/postgres
+    python3 bench/crash.py --bin ... --services 400 --rate 10   # duplicate rate, unbundled
 """
 
 import argparse
@@ -64,15 +65,23 @@ escalation_policies:
         escalate_after_minutes: 1
     repeat: 0
 services:
-  - id: api
-    name: API
-    description: The service under test.
+"""
+SERVICE = """\
+  - id: {id}
+    name: Service {id}
+    description: A service under test.
     type: rest-api
     stateful: false
     owner_team: ops
     tier: 0
     domain: core
 """
+
+
+def service_ids(n):
+    """`api` alone, or api-0 … api-(n-1): alerts spread over many services are paged one
+    message each, where one service's storm is folded into bundles by the throttle."""
+    return ["api"] if n == 1 else [f"api-{i}" for i in range(n)]
 PEOPLE = ("p1", "p2", "p3")
 # The levels every alert pages (p1 and p2, then p3).
 EXPECTED_LEVELS = (0, 1)
@@ -197,10 +206,11 @@ class Server:
             self.proc.wait()
 
 
-def sender(idx, port, key, stop, acked, stats, lock, interval):
-    """Posts alerts with unique dedup keys; retries the same key until a 2xx, as a real
-    sender would, so a request committed just before a kill is retried into a dedup. Starts
-    a new alert every `interval` seconds at most (0: as fast as the server answers)."""
+def sender(idx, port, keys, stop, acked, stats, lock, interval):
+    """Posts alerts with unique dedup keys, round-robin over the services' integration
+    `keys`; retries the same key to the same service until a 2xx, as a real sender would, so
+    a request committed just before a kill is retried into a dedup. Starts a new alert every
+    `interval` seconds at most (0: as fast as the server answers)."""
     n = 0
     url = f"http://127.0.0.1:{port}/ingest/generic"
     next_at = time.monotonic()
@@ -208,6 +218,7 @@ def sender(idx, port, key, stop, acked, stats, lock, interval):
         next_at += interval
         time.sleep(max(0.0, next_at - time.monotonic()))
         dedup = f"s{idx}-{n}"
+        key = keys[(idx + n * 7919) % len(keys)]
         body = json.dumps({"summary": f"crash test {dedup}", "dedup_key": dedup}).encode()
         while not stop.is_set():
             req = urllib.request.Request(url, data=body, method="POST", headers={
@@ -246,6 +257,8 @@ def main():
     # out. 0 = unthrottled.
     ap.add_argument("--rate", type=float, default=30, help="alerts/s over all senders")
     ap.add_argument("--max-up", type=float, default=1.5, help="longest life before a kill, s")
+    ap.add_argument("--services", type=int, default=1,
+                    help="spread alerts over this many services (1: all on one)")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--drain-timeout", type=float, default=600)
     ap.add_argument("--keep", action="store_true", help="keep the work dir and database")
@@ -259,13 +272,16 @@ def main():
     tocsin_env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     catalog = os.path.join(workdir, "catalog.yaml")
     with open(catalog, "w") as f:
-        f.write(CATALOG)
+        f.write(CATALOG + "".join(SERVICE.format(id=i) for i in service_ids(args.services)))
     subprocess.run([args.bin, "apply", "--database-url", db.url, catalog],
                    check=True, capture_output=True, env=tocsin_env)
-    out = subprocess.run(
-        [args.bin, "integration", "--database-url", db.url, "create", "--service", "api",
-         "--type", "generic"], check=True, capture_output=True, text=True, env=tocsin_env)
-    key = next(line for line in out.stdout.splitlines() if line.startswith("tcn_"))
+    keys = []
+    for service in service_ids(args.services):
+        out = subprocess.run(
+            [args.bin, "integration", "--database-url", db.url, "create", "--service",
+             service, "--type", "generic"],
+            check=True, capture_output=True, text=True, env=tocsin_env)
+        keys.append(next(ln for ln in out.stdout.splitlines() if ln.startswith("tcn_")))
 
     receiver = Receiver()
     # No contact-method CLI yet: the rows go in directly, one webhook and one immediate rule
@@ -285,7 +301,7 @@ def main():
     acked, stats = set(), {"http_errors": {}, "conn_errors": 0}
     interval = args.senders / args.rate if args.rate > 0 else 0.0
     threads = [threading.Thread(target=sender,
-                                args=(i, port, key, stop, acked, stats, lock, interval))
+                                args=(i, port, keys, stop, acked, stats, lock, interval))
                for i in range(args.senders)]
     ready_times, early_kills = [], 0
     t_start = time.monotonic()
@@ -336,7 +352,7 @@ def main():
         if not ok:
             failures.append(name)
 
-    rows = db.query("select dedup_key, id, status from alerts where service_id = 'api'")
+    rows = db.query("select dedup_key, id, status from alerts")
     per_key = {}
     for dedup, alert_id, _ in rows:
         per_key.setdefault(dedup, []).append(alert_id)
@@ -355,7 +371,8 @@ def main():
     active = int(db.query("select count(*) from escalations where state = 'active'")[0][0])
 
     print(f"\nrun: {run_s:.0f} s, {args.cycles} kill/restart cycles ({early_kills} during "
-          f"start-up), {args.senders} senders at {args.rate or 'unlimited'} alerts/s, "
+          f"start-up), {args.senders} senders at {args.rate or 'unlimited'} alerts/s over "
+          f"{args.services} service(s), "
           f"seed {seed}; drain {drain_s:.0f} s")
     print(f"sender connection errors (server down): {stats['conn_errors']}, "
           f"HTTP errors: {stats['http_errors'] or 0}")

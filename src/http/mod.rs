@@ -167,7 +167,6 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::postmortems::api_actions::router())
         .merge(crate::postmortems::api_library::router())
         .merge(crate::postmortems::actions_web::router())
-        .merge(crate::reports::api::router())
         .merge(crate::reports::web::router())
         .merge(crate::slo::api::router())
         .merge(crate::slo::web::router())

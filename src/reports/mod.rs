@@ -10,14 +10,12 @@
 //! - `alerts`: the noisiest alerts, with or without a playbook and automation.
 //!
 //! `store.rs` aggregates in SQL; `response.rs`, `oncall.rs` and `alerts.rs` shape the rows
-//! (pure, `now` as a parameter); `chart.rs` draws; `api.rs`, `web.rs` serve.
+//! (pure, `now` as a parameter); `chart.rs` draws; `web.rs` serves the API and the pages.
 
 pub mod alerts;
-pub mod api;
 pub mod chart;
 pub mod oncall;
 pub mod response;
-pub mod stats;
 pub mod store;
 pub mod view;
 pub mod web;

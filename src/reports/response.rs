@@ -1,6 +1,8 @@
 //! The incident-based reports, pure: response times grouped four ways, and incident counts
 //! per service and tier. Durations follow `incidents::metrics` (from the start of the
-//! trouble); an incident not yet acknowledged or resolved adds nothing to that mean.
+//! trouble); an incident not yet acknowledged or resolved adds nothing to that mean. `Stats`
+//! is the count, mean and median of durations; the median of an even count is the mean of the
+//! two middle values (rounded down to the millisecond), as people compute it by hand.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +12,6 @@ use utoipa::ToSchema;
 use crate::catalog::Catalog;
 use crate::incidents::metrics;
 
-use super::stats::Stats;
 use super::store::IncidentFacts;
 
 /// Response times of one group of incidents.
@@ -241,6 +242,50 @@ pub fn services(items: &[IncidentFacts], c: &Catalog) -> ServicesReport {
         tiers,
         without_service: items.iter().filter(|i| i.services.is_empty()).count(),
     }
+}
+
+/// A summary of durations in ms; mean and median are None without values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Stats {
+    pub count: usize,
+    pub mean_ms: Option<i64>,
+    pub p50_ms: Option<i64>,
+}
+
+impl Stats {
+    pub fn of(values: &[i64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        let mut v = values.to_vec();
+        v.sort_unstable();
+        let n = v.len();
+        let sum: i128 = v.iter().map(|&x| i128::from(x)).sum();
+        let mean = i64::try_from(sum / n as i128).unwrap_or(i64::MAX);
+        let p50 = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            i64::try_from((i128::from(v[n / 2 - 1]) + i128::from(v[n / 2])) / 2).unwrap_or(i64::MAX)
+        };
+        Self {
+            count: n,
+            mean_ms: Some(mean),
+            p50_ms: Some(p50),
+        }
+    }
+
+    /// "12 min" or "–" for people.
+    pub fn mean_label(&self) -> String {
+        label(self.mean_ms)
+    }
+
+    pub fn p50_label(&self) -> String {
+        label(self.p50_ms)
+    }
+}
+
+pub fn label(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "–".into(), crate::incidents::metrics::duration_label)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! The pages and `tocsin report --format text` show the same tables.
 
 use super::response::Group;
-use super::stats::label;
+use super::response::label;
 use super::{Body, Report};
 
 /// One table: a caption, column headers, rows of text cells.
@@ -161,15 +161,13 @@ pub fn tables(r: &Report) -> Vec<Table> {
             },
             Table {
                 id: "incidents".into(),
-                caption: format!(
-                    "Incidents over their severity's response target: {} of {}",
-                    b.incidents_late.len(),
-                    b.incidents_with_target
-                ),
+                caption: late_caption(b.incidents_late.len(), b.incidents_with_target),
                 headers: vec!["Incident", "Severity", "Target", "Acknowledged after"],
                 rows: b
                     .incidents_late
                     .iter()
+                    .rev()
+                    .take(LATE_ROWS)
                     .map(|i| {
                         let tta = i
                             .time_to_acknowledge_ms
@@ -317,4 +315,61 @@ pub fn text(r: &Report) -> String {
         }
     }
     out
+}
+
+/// Late incidents a table shows, newest first: a busy quarter has hundreds, and a page (or a
+/// terminal) of them all helps no one; the JSON report lists every one.
+pub const LATE_ROWS: usize = 100;
+
+fn late_caption(late: usize, with_target: usize) -> String {
+    let head = format!("Incidents over their severity's response target: {late} of {with_target}");
+    if late > LATE_ROWS {
+        format!("{head} (the latest {LATE_ROWS}; the JSON report lists all)")
+    } else {
+        head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::alerts::{BreachesReport, LateIncident};
+    use crate::reports::{Body, Period};
+
+    fn breaches(late: i64) -> Report {
+        let incidents_late = (1..=late)
+            .map(|id| LateIncident {
+                id,
+                title: format!("t{id}"),
+                severity: "sev1".into(),
+                target_ms: 60_000,
+                time_to_acknowledge_ms: None,
+            })
+            .collect();
+        Report {
+            name: "breaches".into(),
+            title: "Response-target breaches".into(),
+            period: Period { from: 0, to: 1 },
+            service: String::new(),
+            severity: String::new(),
+            report: Body::Breaches(BreachesReport {
+                alerts: 0,
+                alerts_breached: 0,
+                by_service_severity: vec![],
+                incidents_with_target: 200,
+                incidents_late,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_long_late_list_shows_the_latest_hundred_and_says_so() {
+        let t = &tables(&breaches(150))[1];
+        assert_eq!(t.rows.len(), LATE_ROWS);
+        assert_eq!(t.rows[0][0], "INC-150 t150", "newest first");
+        assert!(t.caption.contains("150 of 200") && t.caption.contains("the latest 100"));
+        let t = &tables(&breaches(3))[1];
+        assert_eq!(t.rows.len(), 3);
+        assert!(!t.caption.contains("latest"), "{}", t.caption);
+    }
 }

@@ -1,25 +1,46 @@
-//! The report pages, for every signed-in role: `/reports` (the period form and the list)
-//! and `/reports/{name}` (the form again, the charts as inline SVG, the numbers as tables).
-//! The form is a plain GET, so a report's URL can be bookmarked and shared.
+//! The reports over HTTP, for every signed-in role: `GET /api/v1/reports/{name}` (JSON),
+//! `/reports` (the period form and the list) and `/reports/{name}` (the form again, the
+//! charts as inline SVG, the numbers as tables). The form is a plain GET, so a report's URL
+//! can be bookmarked and shared. The API, the pages and the CLI build a report alike.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
+use axum::{Json, Router};
 
-use crate::auth::extract::WebUser;
+use crate::auth::extract::{Principal, WebUser};
 use crate::http::AppState;
 use crate::http::error::AppError;
+use crate::http::json::{ApiPath, ApiQuery};
 use crate::http::web::{Layout, OrPage, PageError};
 
 use super::view::{self, Table};
-use super::{Name, Period, Query};
+use super::{Name, Period, Query, Report, build};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/reports/{name}", get(report))
         .route("/reports", get(index))
         .route("/reports/{name}", get(page))
+}
+
+/// The report `name` for the query, as the API, the pages and the CLI all build it.
+pub async fn report_for(s: &AppState, name: &str, q: &Query) -> Result<Report, AppError> {
+    let name = Name::parse(name).ok_or(AppError::NotFound)?;
+    let snap = s.catalog().await?;
+    let now = s.clock.now_ms();
+    let (period, filters) = q.resolve(&snap, now).map_err(AppError::BadRequest)?;
+    Ok(build(&s.db, &snap, name, period, &filters, now).await?)
+}
+
+async fn report(
+    _: Principal,
+    State(s): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<Query>,
+) -> Result<Json<Report>, AppError> {
+    Ok(Json(report_for(&s, &name, &q).await?))
 }
 
 /// The period form's values and choices.
@@ -142,9 +163,7 @@ async fn page(
         .ok_or(AppError::NotFound)
         .or_page(&p, "reports")?;
     let q = parse_query(raw.as_deref()).or_page(&p, "reports")?;
-    let report = super::api::report_for(&s, &name, &q)
-        .await
-        .or_page(&p, "reports")?;
+    let report = report_for(&s, &name, &q).await.or_page(&p, "reports")?;
     let snap = s.catalog().await.or_page(&p, "reports")?;
     let charts = view::series(&report)
         .into_iter()

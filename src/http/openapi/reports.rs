@@ -1,4 +1,4 @@
-//! The learning-report and SLO endpoints in the OpenAPI document (`reports::api`,
+//! The learning-report and SLO endpoints in the OpenAPI document (`reports::web`,
 //! `slo::api`). The SLO records themselves are catalog CRUD (`Doc::crud`).
 
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};

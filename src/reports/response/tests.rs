@@ -201,3 +201,21 @@ fn incidents_over_their_response_target() {
     assert_eq!(ids, [(2, Some(8 * MIN)), (3, Some(45 * MIN))]);
     assert_eq!(month(SEP), "2026-09");
 }
+
+#[test]
+fn mean_and_median_by_hand() {
+    let min = 60_000;
+    // 2, 4, 9 min: mean 5 min, median 4 min.
+    let s = Stats::of(&[9 * min, 2 * min, 4 * min]);
+    assert_eq!(
+        (s.count, s.mean_ms, s.p50_ms),
+        (3, Some(5 * min), Some(4 * min))
+    );
+    // 1, 3, 10, 30 min: mean 11 min, median (3 + 10) / 2 = 6.5 min.
+    let s = Stats::of(&[30 * min, min, 10 * min, 3 * min]);
+    assert_eq!(s.mean_ms, Some(11 * min));
+    assert_eq!(s.p50_ms, Some(6 * min + 30_000));
+    assert_eq!(s.p50_label(), "6 min");
+    assert_eq!(Stats::of(&[]), Stats::default());
+    assert_eq!(Stats::of(&[]).mean_label(), "–");
+}
