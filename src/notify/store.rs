@@ -225,8 +225,10 @@ pub async fn take_test_slot(
     if let Some((person, kind)) = taken {
         return Ok(TestSlot::Taken { person, kind });
     }
-    let last: Option<(Option<i64>,)> =
-        on_tx!(tx, |c| sqlx::query_as(LAST).bind(id).fetch_optional(c).await)?;
+    let last: Option<(Option<i64>,)> = on_tx!(tx, |c| sqlx::query_as(LAST)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?;
     match last {
         Some((Some(at),)) => Ok(TestSlot::Busy(at)),
         // A null last test would have been taken: the method vanished in between.

@@ -256,7 +256,10 @@ mod tests {
             said(row("failed", 1, Some("HTTP 404: no_service"))),
             "failed after 1 attempt: HTTP 404: no_service"
         );
-        assert_eq!(TestStatus::of(&row("failed", 1, None)).next_attempt_at, None);
+        assert_eq!(
+            TestStatus::of(&row("failed", 1, None)).next_attempt_at,
+            None
+        );
     }
 
     #[test]
