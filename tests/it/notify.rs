@@ -6,7 +6,7 @@
 
 mod sender;
 mod store;
-mod test_message;
+pub(crate) mod test_message;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,8 @@
 //! Test notifications ("Send test" on a contact method) on both backends, through the real
 //! outbox and deliverer to real receivers on loopback ports: the signed webhook verified with
 //! the method's secret, Slack's and Mattermost's incoming-webhook shapes, the email; outcomes
-//! read back (sent, retrying, failed with the reason); who may send one; and the throttle.
+//! read back (sent, retrying, failed with the reason). Who may send one and the throttle are
+//! in `api/contact_tests.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,19 +53,19 @@ fn mentions_ack(text: &str) -> bool {
 }
 
 /// A caller of the API: a bearer token, or a signed-in browser (cookie plus CSRF header).
-enum Caller {
+pub(crate) enum Caller {
     Token(String),
     Browser { cookie: String, csrf: String },
 }
 
 impl Caller {
-    async fn browser(app: &TestApp, user: &str) -> Self {
+    pub(crate) async fn browser(app: &TestApp, user: &str) -> Self {
         let cookie = sign_in(app, user, PASSWORD).await;
         let csrf = fetch(app, "GET", "/", &cookie, None).await.csrf_field();
         Self::Browser { cookie, csrf }
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         app: &TestApp,
         method: &str,
@@ -98,7 +99,7 @@ impl Caller {
     }
 
     /// Adds a contact method to `person`; returns its id and (webhooks) signing secret.
-    async fn add_method(
+    pub(crate) async fn add_method(
         &self,
         app: &TestApp,
         person: &str,
@@ -113,12 +114,12 @@ impl Caller {
         (created["id"].as_str().unwrap().to_string(), secret)
     }
 
-    async fn test(&self, app: &TestApp, method: &str) -> (StatusCode, HeaderMap, Value) {
+    pub(crate) async fn test(&self, app: &TestApp, method: &str) -> (StatusCode, HeaderMap, Value) {
         let path = format!("/api/v1/contact-methods/{method}/test");
         self.call(app, "POST", &path, None).await
     }
 
-    async fn tests(&self, app: &TestApp, method: &str) -> (StatusCode, Value) {
+    pub(crate) async fn tests(&self, app: &TestApp, method: &str) -> (StatusCode, Value) {
         let path = format!("/api/v1/contact-methods/{method}/tests");
         let (s, _, v) = self.call(app, "GET", &path, None).await;
         (s, v)
@@ -339,96 +340,5 @@ async fn failed_tests_are_retried_like_pages_and_say_why() {
             "{b}: {listed}"
         );
         assert_eq!(flaky.received().len(), 2, "{b}: the same message twice");
-    }
-}
-
-#[tokio::test]
-async fn only_the_person_or_an_admin_may_send_a_test_once_per_ten_seconds() {
-    for t in backends().await {
-        let b = t.backend;
-        let app = app_on(&t).await;
-        // The responder account is Jon Doe's; the viewer account is Foo Bar's.
-        let jon = Caller::browser(&app, "responder").await;
-        let foo = Caller::browser(&app, "viewer").await;
-        let admin = Caller::Token(app.token(Role::Admin).await);
-        let (mine, _) = jon
-            .add_method(&app, "jon-doe", "email", "jon@shop.example")
-            .await;
-        let (also_mine, _) = jon
-            .add_method(&app, "jon-doe", "email", "jon.doe@home.example")
-            .await;
-        let (foos, _) = admin
-            .add_method(&app, "foo-bar", "email", "foo@shop.example")
-            .await;
-
-        let (s, _, err) = jon.test(&app, &foos).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{b}: someone else's: {err}");
-        let (s, _, err) = foo.test(&app, &foos).await;
-        assert_eq!(
-            s,
-            StatusCode::FORBIDDEN,
-            "{b}: a viewer, even their own: {err}"
-        );
-        assert!(err["error"].is_string(), "{b}: {err}");
-        let (s, _, err) = jon.test(&app, "no-such-method").await;
-        assert_eq!(s, StatusCode::NOT_FOUND, "{b}: {err}");
-        assert!(err["error"].is_string(), "{b}: JSON error: {err}");
-        let responder = Caller::Token(app.token(Role::Responder).await);
-        let (s, _, _) = responder.test(&app, &mine).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{b}: tokens belong to nobody");
-        let (s, _) = foo.tests(&app, &mine).await;
-        assert_eq!(
-            s,
-            StatusCode::FORBIDDEN,
-            "{b}: nor may others read the outcomes"
-        );
-        let (s, _) = foo.tests(&app, &foos).await;
-        assert_eq!(s, StatusCode::OK, "{b}: a viewer reads their own");
-        let no_csrf = match &jon {
-            Caller::Browser { cookie, .. } => Caller::Browser {
-                cookie: cookie.clone(),
-                csrf: String::new(),
-            },
-            Caller::Token(_) => unreachable!(),
-        };
-        let (s, _, _) = no_csrf.test(&app, &mine).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{b}: csrf");
-
-        let (s, _, q) = jon.test(&app, &mine).await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{b}: their own: {q}");
-        // Again at once: refused with how long to wait, and nothing queued.
-        let (s, headers, err) = jon.test(&app, &mine).await;
-        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}: {err}");
-        assert_eq!(headers[header::RETRY_AFTER], "10", "{b}");
-        assert_eq!(
-            err["error"],
-            "a test went to this contact method 0 s ago; one test per 10 s, so try again in 10 s",
-            "{b}"
-        );
-        let (s, _, _) = admin.test(&app, &mine).await;
-        assert_eq!(
-            s,
-            StatusCode::TOO_MANY_REQUESTS,
-            "{b}: per method, whoever asks"
-        );
-        let (s, _, _) = jon.test(&app, &also_mine).await;
-        assert_eq!(
-            s,
-            StatusCode::ACCEPTED,
-            "{b}: another method has its own slot"
-        );
-        app.clock.advance(Duration::from_millis(6_500));
-        let (s, headers, _) = jon.test(&app, &mine).await;
-        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
-        assert_eq!(headers[header::RETRY_AFTER], "4", "{b}: 3.5 s rounded up");
-        app.clock.advance(Duration::from_millis(3_500));
-        let (s, _, _) = jon.test(&app, &mine).await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{b}: ten seconds on");
-        let (_, listed) = jon.tests(&app, &mine).await;
-        assert_eq!(
-            listed.as_array().map(Vec::len),
-            Some(2),
-            "{b}: refused tests left nothing: {listed}"
-        );
     }
 }
