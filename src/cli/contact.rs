@@ -1,12 +1,15 @@
-//! `tocsin contact add | list | remove` and `tocsin contact rule add | remove`: people's
+//! `tocsin contact add | list | remove | test` and `tocsin contact rule add | remove`: people's
 //! contact methods and notification rules, straight against the database like the other admin
-//! commands, through the same audited operations as the API and the person page.
+//! commands, through the same audited operations as the API and the person page. `test`
+//! queues a test notification that the running server delivers (the outbox), and with
+//! `--wait` watches the outbox row until it is sent or given up.
 
 use clap::Subcommand;
 
 use crate::db::StoreError;
 use crate::notify::contact::{self, ContactError, ContactKind};
 use crate::notify::store;
+use crate::notify::test_message::{self, TestError};
 
 use super::DbArgs;
 
@@ -26,6 +29,14 @@ pub enum ContactAction {
     List { person: String },
     /// Remove a contact method (its rules go with it).
     Remove { id: String },
+    /// Send a test notification through contact method ID (one per 10 s per method). The
+    /// running server delivers it, like a page.
+    Test {
+        id: String,
+        /// Wait up to this many seconds for the outcome (0: just queue it).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
     /// Notification rules: which method, how long after the page.
     Rule {
         #[command(subcommand)]
@@ -139,6 +150,7 @@ pub async fn run(action: ContactAction, args: &DbArgs) -> anyhow::Result<i32> {
             }
             let methods = store::list_methods(&db, &person).await?;
             let rules = store::list_rules(&db, &person).await?;
+            let tests = test_message::last_of_person(&db, &person).await?;
             println!("contact methods:");
             for m in &methods {
                 let verified = if m.verified_at.is_some() {
@@ -147,6 +159,9 @@ pub async fn run(action: ContactAction, args: &DbArgs) -> anyhow::Result<i32> {
                     ""
                 };
                 println!("  {}  {:<10} {}{verified}", m.id, m.kind.as_str(), m.target);
+                if let Some(t) = tests.iter().find(|t| t.contact_method == m.id) {
+                    println!("      last test: {}", t.describe());
+                }
             }
             println!("notification rules:");
             for r in &rules {
@@ -172,9 +187,60 @@ pub async fn run(action: ContactAction, args: &DbArgs) -> anyhow::Result<i32> {
                 Err(e) => return Err(e.into()),
             }
         }
+        ContactAction::Test { id, wait } => return test(&db, &id, wait).await,
         ContactAction::Rule { action } => return rule(action, &db, &catalog).await,
     }
     Ok(0)
+}
+
+/// Queues a test of method `id`; with `wait`, polls its outbox row each second until it is
+/// sent (exit 0) or given up (1), or the wait runs out (1, still queued).
+async fn test(db: &crate::db::Db, id: &str, wait: u64) -> anyhow::Result<i32> {
+    let queued = match test_message::queue(db, now(), &actor(), id).await {
+        Ok(q) => q,
+        Err(TestError::Store(StoreError::NotFound)) => {
+            eprintln!("error: no contact method {id:?}");
+            return Ok(1);
+        }
+        Err(e @ TestError::Throttled { .. }) => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+        Err(TestError::Store(e)) => return Err(e.into()),
+    };
+    println!(
+        "queued test {} for contact method {id}; the running server sends it",
+        queued.id
+    );
+    if wait == 0 {
+        return Ok(0);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+    loop {
+        let latest = test_message::history(db, id)
+            .await?
+            .into_iter()
+            .find(|t| t.id == queued.id);
+        let Some(t) = latest else {
+            eprintln!("error: the test is gone (the contact method was removed?)");
+            return Ok(1);
+        };
+        match t.status.as_str() {
+            "sent" => {
+                println!("{}", t.describe());
+                return Ok(0);
+            }
+            "failed" | "cancelled" => {
+                println!("{}", t.describe());
+                return Ok(1);
+            }
+            _ if std::time::Instant::now() >= deadline => {
+                println!("{} (is `tocsin serve` running?)", t.describe());
+                return Ok(1);
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+        }
+    }
 }
 
 async fn rule(

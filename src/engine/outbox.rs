@@ -29,6 +29,10 @@ pub const MAX_BACKOFF_MS: i64 = 600_000;
 /// After this many failed attempts the row is marked failed and left for people to see.
 pub const MAX_ATTEMPTS: u32 = 8;
 
+/// The kind of a test notification's row ("Send test" on a contact method, `notify::test_message`):
+/// about no alert, so it is never withdrawn as moot.
+pub const KIND_TEST: &str = "test";
+
 /// One queued message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxRow {
@@ -39,7 +43,8 @@ pub struct OutboxRow {
     pub person_id: String,
     pub level: usize,
     pub round: u32,
-    /// page, or bundle (this alert and others throttled into one message).
+    /// page, bundle (this alert and others throttled into one message), or test (about no
+    /// alert: `alert_id` and `service_id` are empty).
     pub kind: String,
     pub created_at: i64,
     pub next_attempt_at: i64,
@@ -223,7 +228,8 @@ async fn deliver_one(
     owner: &str,
     row: &OutboxRow,
 ) -> Result<Outcome, StoreError> {
-    if store::triggered_in(db, row).await? == 0 {
+    // A test is about no alert: there is nothing whose handling could make it moot.
+    if row.kind != KIND_TEST && store::triggered_in(db, row).await? == 0 {
         let why = "not sent: acknowledged or resolved before it was due";
         store::outbox_cancelled(db, row.id, owner, why).await?;
         return Ok(Outcome::Cancelled);

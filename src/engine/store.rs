@@ -18,8 +18,10 @@ use crate::{on_db, on_tx};
 
 mod outbox;
 mod target;
+mod test_messages;
 pub use outbox::*;
 pub use target::*;
+pub use test_messages::*;
 
 /// The escalation policy that answers for `service` (its own, else its owner team's), if that
 /// policy exists. The same rule as `Catalog::policy_for_service`, in one query, so ingestion

@@ -31,6 +31,9 @@ pub enum AppError {
     Unprocessable { message: String, detail: Value },
     #[error("too many requests")]
     TooManyRequests { retry_after: u64 },
+    /// A 429 that says why (a contact method's test throttle, say).
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -61,6 +64,16 @@ impl AppError {
         }
     }
 
+    /// The `Retry-After` seconds of a 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after } | Self::Throttled { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -70,7 +83,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,7 +113,7 @@ impl IntoResponse for AppError {
             other => json!({"error": other.to_string()}),
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after } = self {
+        if let Some(retry_after) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

@@ -5,6 +5,7 @@
 //! line. Error responses are shared components with the `{"error", "detail"}` body.
 
 mod actions;
+mod contacts;
 mod incidents;
 mod ingest;
 mod postmortems;
@@ -534,71 +535,5 @@ impl Doc {
             .response("204", ResponseBuilder::new().description("Deleted"))
             .response("404", error("NotFound"));
         self.add(HttpMethod::Delete, "/api/v1/integrations/{id}", remove);
-    }
-}
-
-/// People's contact methods and notification rules (`notify::api`).
-impl Doc {
-    fn contacts(&mut self) {
-        use crate::notify::api::{CreatedContactMethod, NewContactMethod, NewNotificationRule};
-        use crate::notify::contact::{ContactMethod, NotificationRule};
-
-        let person = || path_param("id", String::schema(), "The person's id");
-        let method = self.schema::<ContactMethod>();
-        let methods = "/api/v1/people/{id}/contact-methods";
-        let list = op("contacts", "list_contact_methods", Role::Viewer)
-            .summary(Some(
-                "A person's contact methods (admins, or the person's own account)",
-            ))
-            .parameter(person())
-            .response("200", json("The methods", method.to_array()))
-            .response("403", error("Forbidden"))
-            .response("404", error("NotFound"));
-        self.add(HttpMethod::Get, methods, list);
-        let new = self.schema::<NewContactMethod>();
-        let created = self.schema::<CreatedContactMethod>();
-        let create = op("contacts", "create_contact_method", Role::Responder)
-            .summary(Some(
-                "Add a contact method; a webhook's signing secret is in this response only",
-            ))
-            .parameter(person())
-            .request_body(Some(body(new)))
-            .response("201", json("Created", created));
-        self.add(HttpMethod::Post, methods, writes(create, &["404"]));
-        let remove = op("contacts", "delete_contact_method", Role::Responder)
-            .summary(Some("Remove a contact method and its rules"))
-            .parameter(path_param("id", String::schema(), "The method's id"))
-            .response("204", ResponseBuilder::new().description("Removed"))
-            .response("404", error("NotFound"));
-        self.add(HttpMethod::Delete, "/api/v1/contact-methods/{id}", remove);
-
-        let rule = self.schema::<NotificationRule>();
-        let rules = "/api/v1/people/{id}/notification-rules";
-        let list = op("contacts", "list_notification_rules", Role::Viewer)
-            .summary(Some("A person's notification rules, earliest first"))
-            .parameter(person())
-            .response("200", json("The rules", rule.clone().to_array()))
-            .response("403", error("Forbidden"))
-            .response("404", error("NotFound"));
-        self.add(HttpMethod::Get, rules, list);
-        let new = self.schema::<NewNotificationRule>();
-        let create = op("contacts", "create_notification_rule", Role::Responder)
-            .summary(Some(
-                "Notify through one of the person's methods N minutes after a page",
-            ))
-            .parameter(person())
-            .request_body(Some(body(new)))
-            .response("201", json("Created", rule));
-        self.add(HttpMethod::Post, rules, writes(create, &["404", "409"]));
-        let remove = op("contacts", "delete_notification_rule", Role::Responder)
-            .summary(Some("Remove a notification rule"))
-            .parameter(path_param("id", String::schema(), "The rule's id"))
-            .response("204", ResponseBuilder::new().description("Removed"))
-            .response("404", error("NotFound"));
-        self.add(
-            HttpMethod::Delete,
-            "/api/v1/notification-rules/{id}",
-            remove,
-        );
     }
 }

@@ -112,6 +112,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let PageErrorInner { mut layout, error } = *self.0;
         let status = error.status();
+        let retry_after = error.retry_after();
         let (title, message) = match &error {
             AppError::NotFound => (
                 "Not found",
@@ -132,6 +133,7 @@ impl IntoResponse for PageError {
                         .to_string(),
                 )
             }
+            AppError::Throttled { message, .. } => ("Too many requests", capitalised(message)),
             other => ("Error", other.to_string()),
         };
         layout.title = title.to_string();
@@ -140,8 +142,22 @@ impl IntoResponse for PageError {
             status: status.as_u16(),
             message,
         };
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        if let Some(wait) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, wait.into());
+        }
+        response
     }
+}
+
+/// A message written for the API ("a test went …") as the first sentence of a page.
+fn capitalised(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect::<String>() + "."
+    })
 }
 
 pub fn router() -> Router<AppState> {

@@ -5,17 +5,21 @@
 //! API tokens belong to no person, so only admin tokens reach these endpoints. Targets are
 //! secrets (Slack and Mattermost URLs carry their key), which is why even reading is limited
 //! this way; a webhook's signing secret is in the 201 of its creation and nowhere else.
+//!
+//! `POST /api/v1/contact-methods/{id}/test` queues a test notification (202 with the outbox
+//! row, 429 with `Retry-After` within 10 s of the last one) under the same rules as removing
+//! the method; `GET …/tests` reads the latest outcomes, with the rules of reading it.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Role;
-use crate::auth::extract::Principal;
+use crate::auth::extract::{Principal, encode};
 use crate::db::{Db, StoreError};
 use crate::http::AppState;
 use crate::http::error::AppError;
@@ -23,6 +27,7 @@ use crate::http::json::{ApiJson, ApiPath};
 
 use super::contact::{self, ContactError, ContactKind, ContactMethod, NotificationRule};
 use super::store;
+use super::test_message::{self, TestError, TestStatus};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,6 +36,8 @@ pub fn router() -> Router<AppState> {
             get(list_methods).post(create_method),
         )
         .route("/api/v1/contact-methods/{id}", delete(delete_method))
+        .route("/api/v1/contact-methods/{id}/test", post(test_method))
+        .route("/api/v1/contact-methods/{id}/tests", get(method_tests))
         .route(
             "/api/v1/people/{id}/notification-rules",
             get(list_rules).post(create_rule),
@@ -64,11 +71,24 @@ pub async fn may_manage(db: &Db, p: &Principal, person: &str, role: Role) -> Res
     }
 }
 
-/// Whether `p` may remove contact method `id`: 403 below responder, 404 when there is none.
+/// Whether `p` may remove or test contact method `id`: 403 below responder, 404 when there
+/// is none.
 pub async fn may_remove_method(db: &Db, p: &Principal, id: &str) -> Result<(), AppError> {
     p.require(Role::Responder)?;
     let method = store::get_method(db, id).await?;
     may_manage(db, p, &method.person, Role::Responder).await
+}
+
+impl From<TestError> for AppError {
+    fn from(e: TestError) -> Self {
+        match e {
+            TestError::Throttled { wait_s, .. } => AppError::Throttled {
+                message: e.to_string(),
+                retry_after: wait_s,
+            },
+            TestError::Store(e) => e.into(),
+        }
+    }
 }
 
 /// Whether `p` may remove rule `id`. Admins may (a missing one is then a 404); anyone else
@@ -227,4 +247,32 @@ async fn delete_rule(
     may_remove_rule(&s.db, &p, &id).await?;
     contact::remove_rule(&s.db, s.clock.now_ms(), &p.name, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn test_method(
+    p: Principal,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<impl IntoResponse, AppError> {
+    may_remove_method(&s.db, &p, &id).await?;
+    let queued = test_message::queue(&s.db, s.clock.now_ms(), &p.name, &id).await?;
+    // The engine loop sends it now rather than at its next second.
+    s.wake.notify_one();
+    let location = format!("/api/v1/contact-methods/{}/tests", encode(&id));
+    Ok((
+        StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, location)],
+        Json(queued),
+    ))
+}
+
+async fn method_tests(
+    p: Principal,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<TestStatus>>, AppError> {
+    p.require(Role::Viewer)?;
+    let method = store::get_method(&s.db, &id).await?;
+    may_manage(&s.db, &p, &method.person, Role::Viewer).await?;
+    Ok(Json(test_message::history(&s.db, &id).await?))
 }

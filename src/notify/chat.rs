@@ -12,6 +12,7 @@ use crate::alerts::Severity;
 use crate::clock::Millis;
 
 use super::message::{Message, MessageLink, severity_label};
+use super::test_message::TestMessage;
 
 /// Slack Block Kit limits: header text 150 chars, section text 3000, a field 2000.
 const SLACK_HEADER_MAX: usize = 150;
@@ -95,6 +96,45 @@ pub fn mattermost(m: &Message) -> Value {
     json!({
         "text": format!("**{severity}** alert on {}: {}", md_escape(&m.service_name), md_escape(&summary)),
         "attachments": [attachment],
+    })
+}
+
+/// The Slack body of a test notification: says plainly it is a test, links to the person's
+/// notification settings, and has no Acknowledge button (there is nothing to acknowledge).
+pub fn slack_test(t: &TestMessage) -> Value {
+    let headline = t.headline_with(slack_escape);
+    let settings = t.settings_url.replace('|', "%7C").replace('>', "%3E");
+    let context = format!(
+        "Contact method `{}` · test {} · <{settings}|Notification settings>",
+        slack_escape(&t.method_id),
+        t.outbox_id
+    );
+    json!({
+        "text": headline,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{headline}*\n{}", t.explanation())}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+    })
+}
+
+/// The Mattermost body of a test notification (attachments; Mattermost ignores `blocks`).
+pub fn mattermost_test(t: &TestMessage) -> Value {
+    let headline = t.headline_with(md_escape);
+    json!({
+        "text": headline,
+        "attachments": [{
+            "fallback": t.headline_with(no_mentions),
+            "color": color(Some(Severity::Info)),
+            "title": "Test notification",
+            "title_link": t.settings_url,
+            "text": t.explanation(),
+            "fields": [
+                {"short": true, "title": "Contact method", "value": md_escape(&t.method_id)},
+                {"short": true, "title": "Test", "value": t.outbox_id.to_string()},
+            ],
+            "footer": "Tocsin",
+        }],
     })
 }
 

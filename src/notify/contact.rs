@@ -44,6 +44,16 @@ impl ContactKind {
         }
     }
 
+    /// The kind as people read it in a sentence ("via Slack", "by email").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Slack => "Slack",
+            Self::Mattermost => "Mattermost",
+            Self::Email => "email",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }

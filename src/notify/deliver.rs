@@ -6,6 +6,9 @@
 //! and sends it by HTTP (webhook, Slack, Mattermost) or SMTP. Composing at each attempt keeps
 //! the webhook timestamp fresh and the content current (a summary that changed, a bundle that
 //! shrank as alerts were acknowledged).
+//!
+//! A test row (`notify::test_message`) goes to its contact method with the test's content
+//! and no acknowledge link, through the same sender, guard and idempotency header.
 
 use std::sync::Arc;
 
@@ -13,12 +16,13 @@ use crate::alerts::lifecycle::{Alert, Status};
 use crate::catalog::snapshot::SnapshotCache;
 use crate::clock::SharedClock;
 use crate::db::{Db, StoreError};
-use crate::engine::outbox::{Deliver, DeliverFuture, DeliveryError, OutboxRow};
+use crate::engine::outbox::{Deliver, DeliverFuture, DeliveryError, KIND_TEST, OutboxRow};
 
 use super::contact::{ContactKind, ContactMethod};
 use super::email::Mailer;
 use super::message::{ACK_TTL_MS, Message, compose, sign_ack};
-use super::{IDEMPOTENCY_HEADER, prepare, send};
+use super::test_message::TestMessage;
+use super::{IDEMPOTENCY_HEADER, Outgoing, prepare, prepare_test, send};
 
 /// Sends outbox rows. Cheap to share: one per process.
 pub struct Deliverer {
@@ -53,6 +57,9 @@ impl Deliverer {
         let snapshot = self.snapshots.get(&self.db).await.map_err(store_error)?;
         let catalog = &snapshot.catalog;
         let method = self.method(row, catalog).await?;
+        if row.kind == KIND_TEST {
+            return self.deliver_test(row, catalog, &method, now).await;
+        }
         let alerts = self.open_alerts(row).await?;
         let Some(first) = alerts.first() else {
             return Err(fail("every alert in it was handled", false));
@@ -92,7 +99,47 @@ impl Deliverer {
             };
             return mailer.send(&method.target, &message).await;
         }
-        let Some(mut out) = prepare(&method, &message, now) else {
+        self.post(row, prepare(&method, &message, now)).await
+    }
+
+    /// A test notification: what it says, by the method's channel.
+    async fn deliver_test(
+        &self,
+        row: &OutboxRow,
+        catalog: &crate::catalog::Catalog,
+        method: &ContactMethod,
+        now: i64,
+    ) -> Result<(), DeliveryError> {
+        let test = TestMessage {
+            outbox_id: row.id,
+            person_id: row.person_id.clone(),
+            person_name: catalog
+                .person(&row.person_id)
+                .map_or_else(|| row.person_id.clone(), |p| p.name.clone()),
+            method_id: method.id.clone(),
+            kind: method.kind,
+            queued_at: row.created_at,
+            settings_url: format!(
+                "{}/people/{}#notifications",
+                self.base_url.trim_end_matches('/'),
+                crate::auth::extract::encode(&row.person_id)
+            ),
+        };
+        if method.kind == ContactKind::Email {
+            let Some(mailer) = &self.mailer else {
+                return Err(fail("email is not configured (set smtp_url)", false));
+            };
+            let subject = super::email::test_subject(&test);
+            return mailer
+                .send_text(&method.target, &subject, super::email::test_text(&test))
+                .await;
+        }
+        self.post(row, prepare_test(method, &test, now)).await
+    }
+
+    /// Sends a prepared HTTP message with the row's idempotency key, where the guard allows.
+    async fn post(&self, row: &OutboxRow, out: Option<Outgoing>) -> Result<(), DeliveryError> {
+        let Some(mut out) = out else {
             return Err(fail("nothing to send for this channel", false));
         };
         super::guard::check_url(&out.url, self.block_private).map_err(|e| fail(e, false))?;

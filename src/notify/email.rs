@@ -1,5 +1,5 @@
 //! Email over SMTP (lettre): a plain-text page with the same facts as the chat message, the
-//! playbook first and the acknowledge link last. The transport comes from a URL
+//! playbook first and the acknowledge link last; and the plain-text test notification. The transport comes from a URL
 //! (`smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`).
 
 use lettre::message::{Mailbox, header::ContentType};
@@ -8,6 +8,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use crate::engine::outbox::DeliveryError;
 
 use super::message::{Message, severity_label};
+use super::test_message::TestMessage;
 
 /// Sends pages by email.
 #[derive(Clone)]
@@ -106,4 +107,23 @@ pub fn text(m: &Message) -> String {
         m.alert_url, m.ack_url
     ));
     out
+}
+
+/// "[Test] Test notification from Tocsin for Jon Doe via email".
+pub fn test_subject(t: &TestMessage) -> String {
+    format!("[Test] {}", t.headline())
+}
+
+/// The plain-text body of a test notification: no acknowledge link, nothing to act on.
+pub fn test_text(t: &TestMessage) -> String {
+    format!(
+        "{}.\n\n{}\n\nContact method: {}\nTest: {} (queued {})\n\n\
+         Your notification settings: {}\n",
+        t.headline(),
+        t.explanation(),
+        t.method_id,
+        t.outbox_id,
+        crate::clock::format_ms(t.queued_at),
+        t.settings_url
+    )
 }

@@ -6,7 +6,8 @@
 //! webhook signature carries a timestamp that receivers check for freshness.
 //!
 //! [`deliver`] is the engine's deliverer; [`email`] sends over SMTP; [`guard`] keeps requests
-//! away from addresses they must not reach; [`ack`] serves the one-click acknowledge link.
+//! away from addresses they must not reach; [`ack`] serves the one-click acknowledge link;
+//! [`test_message`] queues a contact method's test notification, which [`prepare_test`] renders.
 
 pub mod ack;
 pub mod api;
@@ -18,6 +19,7 @@ pub mod guard;
 pub mod message;
 pub mod plan;
 pub mod store;
+pub mod test_message;
 pub mod web;
 pub mod webhook;
 
@@ -27,6 +29,7 @@ use crate::clock::Millis;
 
 use contact::{ContactKind, ContactMethod};
 use message::Message;
+use test_message::TestMessage;
 
 /// One HTTP attempt may take this long, connect to last byte: a hung receiver must not hold a
 /// deliverer, and the outbox retries anyway.
@@ -55,16 +58,38 @@ pub fn prepare(method: &ContactMethod, message: &Message, now: Millis) -> Option
         ContactKind::Mattermost => (chat::mattermost(message), None),
         ContactKind::Email => return None,
     };
+    Some(outgoing(method, &value, secret, "page", now))
+}
+
+/// Renders test notification `t` for `method` at `now`, signed like a page. None for email.
+pub fn prepare_test(method: &ContactMethod, t: &TestMessage, now: Millis) -> Option<Outgoing> {
+    let (value, secret) = match method.kind {
+        ContactKind::Webhook => (webhook::test_payload(t), method.secret.as_deref()),
+        ContactKind::Slack => (chat::slack_test(t), None),
+        ContactKind::Mattermost => (chat::mattermost_test(t), None),
+        ContactKind::Email => return None,
+    };
+    Some(outgoing(method, &value, secret, "test", now))
+}
+
+/// The request for `value`: signed over its exact bytes as `event` when there is a secret.
+fn outgoing(
+    method: &ContactMethod,
+    value: &serde_json::Value,
+    secret: Option<&str>,
+    event: &str,
+    now: Millis,
+) -> Outgoing {
     let body = value.to_string().into_bytes();
     let headers = match secret {
-        Some(s) => webhook::headers(s.as_bytes(), now, &body),
+        Some(s) => webhook::event_headers(event, s.as_bytes(), now, &body),
         None => Vec::new(),
     };
-    Some(Outgoing {
+    Outgoing {
         url: method.target.clone(),
         body,
         headers,
-    })
+    }
 }
 
 /// Why an attempt failed, and whether trying again later can help.

@@ -1,5 +1,6 @@
-//! All notification SQL: contact methods and notification rules (migration 0007). Lists are
-//! sorted in Rust after loading, so both backends give the same order.
+//! All notification SQL: contact methods and notification rules (migration 0007), and each
+//! method's test throttle (0016; the tests themselves are outbox rows, `engine::store`). Lists
+//! are sorted in Rust after loading, so both backends give the same order.
 
 use crate::clock::Millis;
 use crate::db::{Db, StoreError, Tx};
@@ -191,4 +192,46 @@ pub async fn targets_of(tx: &mut Tx, person: &str) -> Result<Vec<(String, String
         .bind(person)
         .fetch_all(c)
         .await)?)
+}
+
+/// What [`take_test_slot`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestSlot {
+    /// The slot is taken for `now`: the method's (person, kind) to queue the test for.
+    Taken { person: String, kind: String },
+    /// The method's last test was queued at this instant, too recently.
+    Busy(Millis),
+}
+
+/// Takes the method's test slot at `now` when its last test was queued at `free_from` or
+/// earlier (or never). One conditional update: on PostgreSQL a concurrent second taker waits
+/// on the row and re-checks the condition against the first's write, and SQLite serialises
+/// writers, so two clicks at once queue one test. NotFound when there is no such method.
+pub async fn take_test_slot(
+    tx: &mut Tx,
+    id: &str,
+    now: Millis,
+    free_from: Millis,
+) -> Result<TestSlot, StoreError> {
+    const TAKE: &str = "update contact_methods set last_test_at = $2 where id = $1 \
+        and (last_test_at is null or last_test_at <= $3) returning person_id, kind";
+    const LAST: &str = "select last_test_at from contact_methods where id = $1";
+    let taken: Option<(String, String)> = on_tx!(tx, |c| sqlx::query_as(TAKE)
+        .bind(id)
+        .bind(now)
+        .bind(free_from)
+        .fetch_optional(c)
+        .await)?;
+    if let Some((person, kind)) = taken {
+        return Ok(TestSlot::Taken { person, kind });
+    }
+    let last: Option<(Option<i64>,)> = on_tx!(tx, |c| sqlx::query_as(LAST)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?;
+    match last {
+        Some((Some(at),)) => Ok(TestSlot::Busy(at)),
+        // A null last test would have been taken: the method vanished in between.
+        Some((None,)) | None => Err(StoreError::NotFound),
+    }
 }

@@ -2,7 +2,8 @@
 //! ("Slack at once, email after 2 minutes") for everyone, and their contact methods and rules
 //! with add/remove forms for themselves and admins (the same checks as the API, `api.rs`).
 //! Every form carries the session's CSRF token; a webhook's signing secret is shown once, on
-//! the page that answers its creation.
+//! the page that answers its creation. Each method has a "Send test" button (the API's rules
+//! and throttle, `test_message`) and shows how its last test went.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -22,23 +23,20 @@ use crate::http::web::{Layout, OrPage, PageError};
 use super::api::{may_manage, may_remove_method, may_remove_rule, own_person};
 use super::contact::{self, ContactKind, ContactMethod, NotificationRule};
 use super::store;
+use super::test_message;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/people/{id}/contact-methods", post(add_method))
         .route("/contact-methods/{id}/remove", post(remove_method))
+        .route("/contact-methods/{id}/test", post(test_method))
         .route("/people/{id}/notification-rules", post(add_rule))
         .route("/notification-rules/{id}/remove", post(remove_rule))
 }
 
 /// A kind as people read it in a sentence.
 pub fn kind_label(k: ContactKind) -> &'static str {
-    match k {
-        ContactKind::Webhook => "webhook",
-        ContactKind::Slack => "Slack",
-        ContactKind::Mattermost => "Mattermost",
-        ContactKind::Email => "email",
-    }
+    k.label()
 }
 
 fn delay_phrase(minutes: u32) -> String {
@@ -94,6 +92,16 @@ pub struct MethodView {
     pub kind: &'static str,
     pub target: String,
     pub verified: bool,
+    /// How its last test went, if it had one.
+    pub last_test: Option<TestView>,
+}
+
+/// A method's last test on the page.
+pub struct TestView {
+    /// queued, retrying, sent, failed or cancelled (also its CSS class).
+    pub status: String,
+    /// "failed after 1 attempt: HTTP 404: no_service".
+    pub said: String,
 }
 
 pub struct RuleView {
@@ -126,6 +134,12 @@ pub async fn for_person(
     let methods = store::list_methods(&s.db, person).await?;
     let rules = store::list_rules(&s.db, person).await?;
     let own = own_person(&s.db, p).await?.is_some_and(|id| id == person);
+    let visible = own || p.is_admin();
+    let tests = if visible {
+        test_message::last_of_person(&s.db, person).await?
+    } else {
+        Vec::new()
+    };
     let default_note = match (rules.is_empty(), methods.is_empty()) {
         (false, _) => String::new(),
         (true, false) => {
@@ -144,7 +158,7 @@ pub async fn for_person(
     Ok(Notifications {
         summary: summary(&methods, &rules),
         default_note,
-        visible: own || p.is_admin(),
+        visible,
         editable: p.is_admin() || (own && p.is_responder()),
         rules: rules
             .iter()
@@ -157,6 +171,13 @@ pub async fn for_person(
         methods: methods
             .into_iter()
             .map(|m| MethodView {
+                last_test: tests
+                    .iter()
+                    .find(|t| t.contact_method == m.id)
+                    .map(|t| TestView {
+                        status: t.status.clone(),
+                        said: t.describe(),
+                    }),
                 id: m.id,
                 kind: kind_label(m.kind),
                 target: m.target,
@@ -248,6 +269,25 @@ async fn remove_method(
     contact::remove_method(&s.db, s.clock.now_ms(), &p.name, &id)
         .await
         .or_page(&p, "people")?;
+    Ok(back(&m.person))
+}
+
+async fn test_method(
+    State(s): State<AppState>,
+    WebUser(p): WebUser,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    p.check_csrf(&f.csrf).or_page(&p, "people")?;
+    may_remove_method(&s.db, &p, &id)
+        .await
+        .or_page(&p, "people")?;
+    let m = store::get_method(&s.db, &id).await.or_page(&p, "people")?;
+    test_message::queue(&s.db, s.clock.now_ms(), &p.name, &id)
+        .await
+        .map_err(AppError::from)
+        .or_page(&p, "people")?;
+    s.wake.notify_one();
     Ok(back(&m.person))
 }
 

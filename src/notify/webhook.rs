@@ -12,6 +12,16 @@
 //!  "person": "jon-doe", "level": 1, "ack_url": "…"}
 //! ```
 //!
+//! A test notification ("Send test", `notify::test_message`) is signed the same way and
+//! named by `"event": "test"` and `X-Tocsin-Event: test`, so a receiver can tell it from a
+//! page without parsing further:
+//!
+//! ```json
+//! {"event": "test", "text": "Test notification from Tocsin for Jon Doe via webhook",
+//!  "person": "jon-doe", "contact_method": "…", "test_id": 42,
+//!  "queued_at": "2024-06-17T09:00:00Z", "settings_url": "…"}
+//! ```
+//!
 //! Signature header: `X-Tocsin-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` where the
 //! MAC key is the contact method's secret and the message is `"<t>." + raw body bytes`. A
 //! receiver recomputes it over the body exactly as received (before any JSON parsing), compares
@@ -27,6 +37,7 @@ use serde_json::{Value, json};
 use crate::clock::{Millis, format_ms};
 
 use super::message::{Message, MessageLink};
+use super::test_message::TestMessage;
 
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "X-Tocsin-Signature";
@@ -57,6 +68,20 @@ pub fn payload(m: &Message) -> Value {
     })
 }
 
+/// The JSON body of a test notification: no alert, no acknowledge link.
+pub fn test_payload(t: &TestMessage) -> Value {
+    json!({
+        "event": "test",
+        "text": t.headline(),
+        "explanation": t.explanation(),
+        "person": t.person_id,
+        "contact_method": t.method_id,
+        "test_id": t.outbox_id,
+        "queued_at": format_ms(t.queued_at),
+        "settings_url": t.settings_url,
+    })
+}
+
 fn link(l: &MessageLink) -> Value {
     json!({"title": l.title, "url": l.url})
 }
@@ -79,9 +104,19 @@ pub fn signature(secret: &[u8], now: Millis, body: &[u8]) -> String {
 
 /// The headers a signed page carries (besides `Content-Type`).
 pub fn headers(secret: &[u8], now: Millis, body: &[u8]) -> Vec<(&'static str, String)> {
+    event_headers("page", secret, now, body)
+}
+
+/// The headers a signed `event` (page or test) carries (besides `Content-Type`).
+pub fn event_headers(
+    event: &str,
+    secret: &[u8],
+    now: Millis,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
     vec![
         (SIGNATURE_HEADER, signature(secret, now, body)),
-        (EVENT_HEADER, "page".to_string()),
+        (EVENT_HEADER, event.to_string()),
     ]
 }
 

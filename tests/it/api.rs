@@ -10,6 +10,7 @@ use tocsin::auth::Role;
 use crate::support::{TestApp, backends, seed_example, sqlite};
 
 mod admin;
+mod contact_tests;
 mod contacts;
 mod odd_input;
 

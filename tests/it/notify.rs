@@ -1,10 +1,12 @@
 //! Notifications: the exact JSON each channel sends (snapshots), webhook signatures and
 //! acknowledge tokens, the HTTP sender against a real local receiver, and the contact store on
 //! both backends. `notify/sender.rs`: the sender against a local receiver; `notify/store.rs`:
-//! contact methods and rules on both backends.
+//! contact methods and rules on both backends; `notify/test_message.rs`: "Send test" end to
+//! end.
 
 mod sender;
 mod store;
+pub(crate) mod test_message;
 
 use std::collections::BTreeMap;
 

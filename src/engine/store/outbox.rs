@@ -144,12 +144,12 @@ pub async fn triggered_in(db: &Db, row: &OutboxRow) -> Result<i64, StoreError> {
     Ok(n)
 }
 
-const COLUMNS: &str = "id, idempotency_key, alert_id, person_id, level, round, kind, \
+pub(super) const COLUMNS: &str = "id, idempotency_key, alert_id, person_id, level, round, kind, \
     created_at, next_attempt_at, attempts, status, last_error, sent_at, service_id, \
     contact_method_id, channel";
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: i64,
     idempotency_key: String,
     alert_id: String,
@@ -333,10 +333,13 @@ pub async fn attempts_for_alert(db: &Db, alert_id: &str) -> Result<Vec<Attempt>,
         .collect())
 }
 
-/// The newest messages that were given up on: the dashboard's "failed pages".
+/// The newest messages that were given up on: the dashboard's "failed pages". Failed tests
+/// are left out: they are about no alert, and their person sees them next to the method.
 pub async fn failed_messages(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-    let sql =
-        format!("select {COLUMNS} from outbox where status = 'failed' order by id desc limit $1");
+    let sql = format!(
+        "select {COLUMNS} from outbox where status = 'failed' and kind <> 'test' \
+        order by id desc limit $1"
+    );
     let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
         .bind(limit)
         .fetch_all(p)

@@ -223,6 +223,8 @@ async fn openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/people/{id}/contact-methods".into()),
         ("post", "/api/v1/people/{id}/contact-methods".into()),
         ("delete", "/api/v1/contact-methods/{id}".into()),
+        ("post", "/api/v1/contact-methods/{id}/test".into()),
+        ("get", "/api/v1/contact-methods/{id}/tests".into()),
         ("get", "/api/v1/people/{id}/notification-rules".into()),
         ("post", "/api/v1/people/{id}/notification-rules".into()),
         ("delete", "/api/v1/notification-rules/{id}".into()),
