@@ -47,7 +47,7 @@ type Levels = HashMap<String, (String, Option<i64>, String)>;
 
 /// Applies `events` (each with the integration that sent it) at `now`: their outcomes in
 /// order, or None when a concurrent writer won a race for a new alert's key (roll back).
-pub(crate) async fn apply(
+pub async fn apply(
     tx: &mut Tx,
     catalog: &Catalog,
     events: &[(&Integration, &AlertEvent)],

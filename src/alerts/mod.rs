@@ -7,7 +7,7 @@
 pub mod api;
 pub mod automation;
 pub mod batch;
-mod bulk;
+pub mod bulk;
 pub mod candidates;
 pub mod ingest;
 pub mod integration;
