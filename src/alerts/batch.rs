@@ -5,6 +5,9 @@
 //! instead of one, which is what lets durable ingestion outrun an in-memory receiver
 //! (`BENCHMARKS.md`).
 //!
+//! What a transaction does with its events is `alerts::bulk`: a few set-based statements per
+//! batch, so that the batch's cost is not ten round trips per alert.
+//!
 //! Why no linger timer: the writer never waits for a batch to fill. While it commits, new
 //! requests queue up; the next batch is whatever arrived meanwhile. At low load a request is
 //! written at once (no added latency); under load batches grow by themselves.

@@ -34,7 +34,7 @@ use super::store::{Outcome, dedup_key_of, severity_str};
 use super::{Action, AlertEvent};
 
 /// An event as the rules routed it.
-struct Routed1<'a> {
+struct Prepared<'a> {
     integration: &'a Integration,
     event: AlertEvent,
     routed: Routed,
@@ -54,7 +54,7 @@ pub async fn apply(
     now: i64,
 ) -> Result<Option<Vec<Outcome>>, StoreError> {
     // Rules work on a copy: a failed batch retries its requests with the events as received.
-    let routed: Vec<Routed1<'_>> = events
+    let routed: Vec<Prepared<'_>> = events
         .iter()
         .map(|(integration, event)| {
             let mut event = (*event).clone();
@@ -63,7 +63,7 @@ pub async fn apply(
                 Action::Trigger => dedup_key_of(&event),
                 Action::Acknowledge | Action::Resolve => String::new(),
             };
-            Routed1 {
+            Prepared {
                 integration,
                 event,
                 routed,
@@ -97,7 +97,7 @@ pub async fn apply(
 async fn triggers(
     tx: &mut Tx,
     catalog: &Catalog,
-    run: &[Routed1<'_>],
+    run: &[Prepared<'_>],
     now: i64,
     levels: &mut Option<Levels>,
 ) -> Result<Option<Vec<Outcome>>, StoreError> {

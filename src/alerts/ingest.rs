@@ -94,8 +94,9 @@ async fn integration_for(
     Ok(found)
 }
 
-/// What one event does, inside the batch's transaction: the single place per-event
-/// processing happens (routing rules go first, then the alert lifecycle).
+/// What one event does, inside the batch's transaction (routing rules go first, then the
+/// alert lifecycle). Batches go through `alerts::bulk`, which must leave the same result;
+/// this path is its reference and the fallback after a lost race.
 pub(crate) async fn ingest_one(
     tx: &mut Tx,
     catalog: &Catalog,
