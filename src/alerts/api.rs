@@ -92,6 +92,8 @@ async fn rotate_integration(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<IntegrationKey>, AppError> {
     let (integration, key) = integration::rotate(&s.db, s.clock.now_ms(), &p.name, &id).await?;
+    // The old key stops working here at once; other instances forget it within seconds.
+    s.ingest.keys().forget(&id);
     Ok(Json(IntegrationKey { integration, key }))
 }
 
@@ -101,6 +103,7 @@ async fn delete_integration(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
     integration::delete(&s.db, s.clock.now_ms(), &p.name, &id).await?;
+    s.ingest.keys().forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -225,6 +225,35 @@ fn excerpt(body: &str) -> String {
     }
 }
 
+/// An `auto` action of a playbook rendered for a new alert: what to queue, or the log line
+/// saying why it will not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AutoRun {
+    /// Step number (from 1), action name, rendered request.
+    Queue(i64, String, Request),
+    NotRun(String),
+}
+
+/// Every `auto` action of `playbook`, rendered for `ctx`, in step order (pure).
+pub fn auto_runs(playbook: &Playbook, ctx: &Context) -> Vec<AutoRun> {
+    let mut runs = Vec::new();
+    for (i, step) in playbook.steps.iter().enumerate() {
+        let Some(action) = step.action.as_ref().filter(|a| a.auto) else {
+            continue;
+        };
+        runs.push(match prepare(action, ctx) {
+            Ok(req) => AutoRun::Queue(
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+                action.name.clone(),
+                req,
+            ),
+            // Validated templates render; should one not, say so where people look.
+            Err(e) => AutoRun::NotRun(format!("{}: not run: {e}", action.name)),
+        });
+    }
+    runs
+}
+
 /// Queues every `auto` action of `playbook` for a new alert, rendered now.
 pub async fn queue_auto(
     tx: &mut Tx,
@@ -233,18 +262,12 @@ pub async fn queue_auto(
     ctx: &Context,
     now: Millis,
 ) -> Result<(), StoreError> {
-    for (i, step) in playbook.steps.iter().enumerate() {
-        let Some(action) = step.action.as_ref().filter(|a| a.auto) else {
-            continue;
-        };
-        match prepare(action, ctx) {
-            Ok(req) => {
-                let n = i64::try_from(i + 1).unwrap_or(i64::MAX);
-                store::queue(tx, alert_id, &playbook.id, n, &action.name, &req, now).await?;
+    for run in auto_runs(playbook, ctx) {
+        match run {
+            AutoRun::Queue(n, name, req) => {
+                store::queue(tx, alert_id, &playbook.id, n, &name, &req, now).await?;
             }
-            // Validated templates render; should one not, say so where people look.
-            Err(e) => {
-                let line = format!("{}: not run: {e}", action.name);
+            AutoRun::NotRun(line) => {
                 store::log(tx, alert_id, now, "action", "automation", &line).await?;
             }
         }

@@ -5,6 +5,9 @@
 //! instead of one, which is what lets durable ingestion outrun an in-memory receiver
 //! (`BENCHMARKS.md`).
 //!
+//! What a transaction does with its events is `alerts::bulk`: a few set-based statements per
+//! batch, so that the batch's cost is not ten round trips per alert.
+//!
 //! Why no linger timer: the writer never waits for a batch to fill. While it commits, new
 //! requests queue up; the next batch is whatever arrived meanwhile. At low load a request is
 //! written at once (no added latency); under load batches grow by themselves.
@@ -34,8 +37,9 @@ use crate::clock::SharedClock;
 use crate::db::{Backend, Db, StoreError};
 
 use super::AlertEvent;
+use super::bulk;
 use super::ingest::ingest_one;
-use super::integration::Integration;
+use super::integration::{Integration, KeyCache};
 use super::limit::{Limiter, RateLimit};
 use super::store::Outcome;
 
@@ -80,6 +84,7 @@ struct Job {
 pub struct Ingest {
     queue: mpsc::Sender<Job>,
     limiter: Limiter,
+    keys: KeyCache,
     finished: Mutex<Option<JoinHandle<()>>>,
     counts: Arc<Counts>,
     created: Arc<tokio::sync::Notify>,
@@ -152,6 +157,7 @@ impl Ingest {
         Self {
             queue,
             limiter: Limiter::new(limit),
+            keys: KeyCache::default(),
             finished: Mutex::new(Some(finished)),
             counts,
             created,
@@ -174,6 +180,11 @@ impl Ingest {
 
     pub fn limiter(&self) -> &Limiter {
         &self.limiter
+    }
+
+    /// The integration keys that authenticated lately (`integration::KeyCache`).
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
     }
 
     /// Queues `events` and waits until they are committed: their outcomes, in order.
@@ -290,16 +301,31 @@ impl Writer {
     /// One transaction over every event of `jobs`: per job, its outcomes in order.
     async fn apply(&self, jobs: &[Job], now: i64) -> Result<Vec<Vec<Outcome>>, StoreError> {
         let snapshot = self.snapshots.get(&self.db).await?;
+        let events: Vec<(&Integration, &AlertEvent)> = jobs
+            .iter()
+            .flat_map(|j| j.events.iter().map(move |e| (&j.integration, e)))
+            .collect();
         let mut tx = self.db.begin().await?;
-        let mut all = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let mut outcomes = Vec::with_capacity(job.events.len());
-            for event in &job.events {
-                outcomes.push(ingest_one(&mut tx, &snapshot, &job.integration, event, now).await?);
+        let flat = match bulk::apply(&mut tx, &snapshot, &events, now).await? {
+            Some(outcomes) => outcomes,
+            None => {
+                // Another writer opened one of the batch's new keys first (PostgreSQL):
+                // start over one event at a time, where a lost race retries as a repeat.
+                drop(tx);
+                metrics::counter!("tocsin_ingest_batch_races_total").increment(1);
+                tx = self.db.begin().await?;
+                let mut outcomes = Vec::with_capacity(events.len());
+                for (integration, event) in &events {
+                    outcomes.push(ingest_one(&mut tx, &snapshot, integration, event, now).await?);
+                }
+                outcomes
             }
-            all.push(outcomes);
-        }
+        };
         tx.commit().await?;
-        Ok(all)
+        let mut flat = flat.into_iter();
+        Ok(jobs
+            .iter()
+            .map(|j| flat.by_ref().take(j.events.len()).collect())
+            .collect())
     }
 }

@@ -25,7 +25,7 @@ use crate::http::AppState;
 use crate::http::error::AppError;
 
 use super::batch::Refused;
-use super::integration::{self, Integration, IntegrationKind};
+use super::integration::{Integration, IntegrationKind};
 use super::integrations::{alertmanager, alertmanager_api, generic, grafana, pagerduty};
 use super::store::Outcome;
 use super::{AlertEvent, ParseError};
@@ -80,7 +80,10 @@ async fn integration_for(
     kind: IntegrationKind,
 ) -> Result<Integration, AppError> {
     let key = key.ok_or(AppError::Unauthorized)?;
-    let found = integration::authenticate(&s.db, &key)
+    let found = s
+        .ingest
+        .keys()
+        .authenticate(&s.db, &key, s.clock.now_ms())
         .await?
         .ok_or(AppError::Unauthorized)?;
     if found.kind != kind {
@@ -91,8 +94,9 @@ async fn integration_for(
     Ok(found)
 }
 
-/// What one event does, inside the batch's transaction: the single place per-event
-/// processing happens (routing rules go first, then the alert lifecycle).
+/// What one event does, inside the batch's transaction (routing rules go first, then the
+/// alert lifecycle). Batches go through `alerts::bulk`, which must leave the same result;
+/// this path is its reference and the fallback after a lost race.
 pub(crate) async fn ingest_one(
     tx: &mut Tx,
     catalog: &Catalog,
@@ -257,7 +261,11 @@ async fn pagerduty_enqueue(State(s): State<AppState>, body: Bytes) -> Result<Res
         Err(e) if pagerduty::is_unrecognized(&e) => return bad(pagerduty::unrecognized()),
         Err(e) => return bad(pagerduty::rejection(&e)),
     };
-    let Some(integration) = integration::authenticate(&s.db, &routing_key).await? else {
+    let keys = s.ingest.keys();
+    let Some(integration) = keys
+        .authenticate(&s.db, &routing_key, s.clock.now_ms())
+        .await?
+    else {
         return bad(pagerduty::invalid(&["Invalid routing key".to_string()]));
     };
     if integration.kind != IntegrationKind::Pagerduty {

@@ -1,7 +1,7 @@
 //! Integration keys: one per (service, sender format), the secret a monitoring system presents
 //! to send alerts. The secret is shown once, stored as a SHA-256 hash, and rotation replaces it
 //! at once (the old one stops working in the same transaction). Creating, rotating and deleting
-//! are audited. Ingestion endpoints call [`authenticate`] with the presented key.
+//! are audited. Ingestion endpoints authenticate the presented key through [`KeyCache`].
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,6 +12,9 @@ use crate::catalog::Catalog;
 use crate::db::{Db, StoreError};
 
 use super::store;
+
+mod cache;
+pub use cache::{KeyCache, TTL_MS as KEY_CACHE_TTL_MS};
 
 /// Which wire format an integration accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -143,11 +146,17 @@ pub async fn delete(db: &Db, now: i64, actor: &str, id: &str) -> Result<Integrat
 
 /// The integration a presented key belongs to, or None for an unknown, rotated or deleted key.
 /// The integration names its service; callers check `kind` against the endpoint's format.
+/// Ingestion goes through [`KeyCache`] instead, which remembers the answer for a few seconds.
 pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Integration>, StoreError> {
     if key.is_empty() {
         return Ok(None);
     }
-    match store::integration_by_key_hash(db, &hash_secret(key)).await {
+    lookup(db, &hash_secret(key)).await
+}
+
+/// The integration whose key hashes to `key_hash`, if any.
+async fn lookup(db: &Db, key_hash: &str) -> Result<Option<Integration>, StoreError> {
+    match store::integration_by_key_hash(db, key_hash).await {
         Ok(found) => Ok(Some(found)),
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e),

@@ -7,12 +7,14 @@
 pub mod api;
 pub mod automation;
 pub mod batch;
+pub mod bulk;
 pub mod candidates;
 pub mod ingest;
 pub mod integration;
 pub mod integrations;
 pub mod lifecycle;
 pub mod limit;
+pub mod plan;
 pub mod playbook;
 pub mod rules;
 pub mod store;

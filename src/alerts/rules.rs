@@ -168,7 +168,7 @@ pub async fn ingest(
     Ok(outcome)
 }
 
-fn service_of<'a>(catalog: &'a Catalog, id: &str, fallback: &str) -> (String, String) {
+pub(crate) fn service_of<'a>(catalog: &'a Catalog, id: &str, fallback: &str) -> (String, String) {
     let found: Option<&'a Service> = catalog.service(id).or_else(|| catalog.service(fallback));
     found.map_or_else(
         || (id.to_string(), id.to_string()),

@@ -23,6 +23,8 @@ use super::{AlertEvent, Severity};
 /// Auto-resolution's SQL lives with the rules that set its deadlines; the engine calls it here.
 pub use super::automation::store::auto_resolve_due;
 
+pub mod bulk;
+
 // Integrations.
 
 type IntegrationRow = (String, String, String, String, String, i64, Option<i64>);
@@ -362,6 +364,15 @@ impl Outcome {
 /// winner was resolved in between, which one more round settles.
 const INGEST_ATTEMPTS: usize = 4;
 
+/// The key `event` is deduplicated on: its own, trimmed, or a fresh one for an event that
+/// came without (a new alert every time).
+pub(crate) fn dedup_key_of(event: &AlertEvent) -> String {
+    match event.dedup_key.as_deref().map(str::trim) {
+        Some(k) if !k.is_empty() => k.to_string(),
+        _ => new_secret("")[..32].to_string(),
+    }
+}
+
 /// Applies `event` for `service` (through `integration`, when there is one) inside `tx`: the
 /// alert, its log row and the caller's other writes commit together.
 pub async fn ingest(
@@ -371,10 +382,7 @@ pub async fn ingest(
     event: &AlertEvent,
     now: i64,
 ) -> Result<Outcome, StoreError> {
-    let dedup_key = match event.dedup_key.as_deref().map(str::trim) {
-        Some(k) if !k.is_empty() => k.to_string(),
-        _ => new_secret("")[..32].to_string(),
-    };
+    let dedup_key = dedup_key_of(event);
     let actor = integration.map_or_else(|| "api".to_string(), |i| format!("integration:{}", i.id));
     let mut outcome = Outcome {
         alert_id: None,

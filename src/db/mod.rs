@@ -167,7 +167,7 @@ impl Db {
 
 /// Bind parameters per statement stay under both backends' limits (SQLite 32,766; PostgreSQL
 /// 65,535) with room to spare.
-const MAX_BINDS: usize = 10_000;
+pub const MAX_BINDS: usize = 10_000;
 
 impl Tx {
     /// Inserts `rows` into `target` (`"table (col, …)"`) as multi-row statements: each row is

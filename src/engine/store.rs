@@ -37,6 +37,62 @@ pub async fn policy_for_service(tx: &mut Tx, service: &str) -> Result<Option<Str
     Ok(row.map(|(id,)| id))
 }
 
+/// [`policy_for_service`] for several services at once: service id → policy id, for those
+/// that have one (ingest batches ask once for all their new alerts).
+pub async fn policies_for_services(
+    tx: &mut Tx,
+    services: &[&str],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut found = std::collections::HashMap::new();
+    for services in services.chunks(crate::db::MAX_BINDS) {
+        on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "select s.id, p.id from services s left join teams t on t.id = s.owner_team \
+                join escalation_policies p \
+                on p.id = coalesce(s.escalation_policy, t.escalation_policy) where s.id in (",
+            );
+            let mut list = q.separated(", ");
+            for s in services {
+                list.push_bind(*s);
+            }
+            q.push(")");
+            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(c).await?;
+            found.extend(rows);
+            Ok::<_, sqlx::Error>(())
+        })?;
+    }
+    Ok(found)
+}
+
+/// [`start_escalation`]'s row for several new alerts at once, (alert, policy) each, level 0
+/// due at `now`. The response deadlines and the "no escalation policy" lines are the caller's
+/// (`alerts::bulk` writes them with the alerts and their logs).
+pub async fn start_escalations(
+    tx: &mut Tx,
+    rows: &[(&str, &str)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for rows in rows.chunks(crate::db::MAX_BINDS / 3) {
+        on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into escalations \
+                (alert_id, policy_id, next_level, round, next_at, state, started_at) ",
+            );
+            q.push_values(rows, |mut b, (alert, policy)| {
+                b.push_bind(*alert)
+                    .push_bind(*policy)
+                    .push("0, 0")
+                    .push_bind(now)
+                    .push("'active'")
+                    .push_bind(now);
+            });
+            q.push(" on conflict (alert_id) do nothing");
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 /// Starts escalating a new alert inside the transaction that created it: level 0 is due at
 /// once. Returns the policy, or None (logged on the alert) when the service has none.
 pub async fn start_escalation(

@@ -17,6 +17,7 @@ mod fuzz_corpus;
 mod ha;
 mod incidents;
 mod ingest_batch;
+mod ingest_bulk;
 mod notify;
 mod oncall;
 mod postmortems;

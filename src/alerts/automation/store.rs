@@ -113,6 +113,44 @@ pub async fn queue(
     Ok(())
 }
 
+/// [`queue`] for the automatic actions of several new alerts at once: (alert, playbook, step,
+/// name, request) each, due at `now`.
+pub async fn queue_many(
+    tx: &mut Tx,
+    runs: &[(&str, &str, i64, &str, &Request)],
+    now: Millis,
+) -> Result<(), StoreError> {
+    let requests = runs
+        .iter()
+        .map(|r| serde_json::to_string(r.4).map_err(|e| StoreError::Config(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let per_statement = crate::db::MAX_BINDS / 7;
+    for (runs, requests) in runs
+        .chunks(per_statement)
+        .zip(requests.chunks(per_statement))
+    {
+        on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into automation_runs \
+                (alert_id, playbook_id, step, name, request, created_at, due_at, status) ",
+            );
+            q.push_values(runs.iter().zip(requests), |mut b, (r, request)| {
+                b.push_bind(r.0)
+                    .push_bind(r.1)
+                    .push_bind(r.2)
+                    .push_bind(r.3)
+                    .push_bind(request)
+                    .push_bind(now)
+                    .push_bind(now)
+                    .push("'pending'");
+            });
+            q.push(" on conflict (alert_id, step) do nothing");
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 /// A claimed automatic action.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Claimed {

@@ -102,3 +102,36 @@ pub async fn level_of_alert(
         .await)?;
     Ok(row)
 }
+
+/// [`level_of_alert`] for every alert severity at once: alert severity → (level id, response
+/// target in minutes, declare policy as stored JSON). A handful of rows, read once per ingest
+/// batch instead of once per new alert.
+pub async fn levels_by_alert_severity(
+    tx: &mut Tx,
+) -> Result<std::collections::HashMap<String, (String, Option<i64>, String)>, StoreError> {
+    const SQL: &str = "select m.alert_severity, s.id, s.response_target_minutes, s.declare \
+        from severity_alert_levels m join severities s on s.id = m.severity_id";
+    let rows: Vec<(String, String, Option<i64>, String)> =
+        on_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(alert_severity, level, target, declare)| (alert_severity, (level, target, declare)))
+        .collect())
+}
+
+/// [`watch`] for several new alerts at once: (alert, level, due at) each.
+pub async fn watch_many(tx: &mut Tx, rows: &[(&str, &str, i64)]) -> Result<(), StoreError> {
+    for rows in rows.chunks(crate::db::MAX_BINDS / 3) {
+        on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into declare_watches (alert_id, severity_id, due_at) ",
+            );
+            q.push_values(rows, |mut b, (alert, level, due)| {
+                b.push_bind(*alert).push_bind(*level).push_bind(*due);
+            });
+            q.push(" on conflict (alert_id) do nothing");
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}

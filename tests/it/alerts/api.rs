@@ -180,6 +180,67 @@ async fn the_api_manages_integration_keys_for_admins() {
     }
 }
 
+/// Ingestion remembers authenticated keys (`integration::KeyCache`): a key rotated or deleted
+/// through this server stops at once; one rotated elsewhere (the CLI, another instance) works
+/// until the cache's few seconds are up, then stops.
+#[tokio::test]
+async fn ingestion_forgets_rotated_and_deleted_keys() {
+    for t in backends().await {
+        seed_example(&t.db).await;
+        let b = t.backend;
+        let app = TestApp::new(t.db.clone());
+        let admin = app.token(Role::Admin).await;
+        let path = "/api/v1/services/checkout-api/integrations";
+        let (_, created) = app
+            .call("POST", path, Some(&admin), Some(json!({"type": "generic"})))
+            .await;
+        let key = created["key"].as_str().unwrap().to_string();
+        let id = created["integration"]["id"].as_str().unwrap().to_string();
+        let body = || Some(json!({"summary": "disk full", "dedup_key": "d"}));
+        let post = |key: String| {
+            let app = &app;
+            async move {
+                app.call("POST", "/ingest/generic", Some(&key), body())
+                    .await
+                    .0
+            }
+        };
+        assert_eq!(post(key.clone()).await, 200, "{b}");
+        assert_eq!(post("tcn_i_wrong".into()).await, 401, "{b}");
+
+        let rotate = format!("/api/v1/integrations/{id}/rotate");
+        let (_, rotated) = app.call("POST", &rotate, Some(&admin), None).await;
+        let second = rotated["key"].as_str().unwrap().to_string();
+        assert_eq!(
+            post(key.clone()).await,
+            401,
+            "{b}: rotated here, refused at once"
+        );
+        assert_eq!(post(second.clone()).await, 200, "{b}");
+
+        // Rotated behind this server's back, as another instance would.
+        let (_, third) = integration::rotate(&t.db, 0, "test", &id).await.unwrap();
+        assert_eq!(
+            post(second.clone()).await,
+            200,
+            "{b}: still trusted for a moment"
+        );
+        let ttl = u64::try_from(integration::KEY_CACHE_TTL_MS).unwrap();
+        app.clock.advance(std::time::Duration::from_millis(ttl));
+        assert_eq!(
+            post(second.clone()).await,
+            401,
+            "{b}: refused once the cache expired"
+        );
+        assert_eq!(post(third.clone()).await, 200, "{b}");
+
+        let item = format!("/api/v1/integrations/{id}");
+        let (status, _) = app.call("DELETE", &item, Some(&admin), None).await;
+        assert_eq!(status, 204, "{b}");
+        assert_eq!(post(third).await, 401, "{b}: deleted here, refused at once");
+    }
+}
+
 #[test]
 fn the_cli_manages_keys_and_acknowledges_and_resolves_alerts() {
     let site = Site::seeded();
