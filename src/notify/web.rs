@@ -255,17 +255,26 @@ struct CsrfForm {
     csrf: String,
 }
 
+/// The contact method `id`, once the form's CSRF token and the signed-in account's right to
+/// change that person's methods (removing one, or sending it a test) are checked.
+async fn method_to_change(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    csrf: &str,
+) -> Result<ContactMethod, PageError> {
+    p.check_csrf(csrf).or_page(p, "people")?;
+    may_remove_method(&s.db, p, id).await.or_page(p, "people")?;
+    store::get_method(&s.db, id).await.or_page(p, "people")
+}
+
 async fn remove_method(
     State(s): State<AppState>,
     WebUser(p): WebUser,
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    p.check_csrf(&f.csrf).or_page(&p, "people")?;
-    may_remove_method(&s.db, &p, &id)
-        .await
-        .or_page(&p, "people")?;
-    let m = store::get_method(&s.db, &id).await.or_page(&p, "people")?;
+    let m = method_to_change(&s, &p, &id, &f.csrf).await?;
     contact::remove_method(&s.db, s.clock.now_ms(), &p.name, &id)
         .await
         .or_page(&p, "people")?;
@@ -278,11 +287,7 @@ async fn test_method(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    p.check_csrf(&f.csrf).or_page(&p, "people")?;
-    may_remove_method(&s.db, &p, &id)
-        .await
-        .or_page(&p, "people")?;
-    let m = store::get_method(&s.db, &id).await.or_page(&p, "people")?;
+    let m = method_to_change(&s, &p, &id, &f.csrf).await?;
     test_message::queue(&s.db, s.clock.now_ms(), &p.name, &id)
         .await
         .map_err(AppError::from)
