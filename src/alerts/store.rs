@@ -250,44 +250,18 @@ pub(crate) async fn lock_by_id(tx: &mut Tx, id: &str) -> Result<Alert, StoreErro
     alert_from(row)
 }
 
-/// Inserts a new alert unless an open one with its key appeared meanwhile (false then).
+/// Inserts a new alert unless an open one with its key appeared meanwhile (false then): the
+/// batch insert with one row, so the column list lives in one place. Rule, playbook and
+/// deadlines are set afterwards on this path (`rules::ingest`).
 async fn insert_alert(tx: &mut Tx, a: &Alert) -> Result<bool, StoreError> {
-    let sql = format!(
-        "insert into alerts ({ALERT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-        $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-        on conflict (service_id, dedup_key) where status <> 'resolved' do nothing returning id"
-    );
-    let (labels, annotations) = (to_json(&a.labels)?, to_json(&a.annotations)?);
-    let (details, links, images) = (
-        to_json(&a.details)?,
-        to_json(&a.links)?,
-        to_json(&a.images)?,
-    );
-    let inserted: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(&a.id)
-        .bind(&a.service)
-        .bind(&a.integration)
-        .bind(&a.dedup_key)
-        .bind(a.status.as_str())
-        .bind(a.severity.map(severity_str))
-        .bind(&a.summary)
-        .bind(&a.source)
-        .bind(&labels)
-        .bind(&annotations)
-        .bind(&details)
-        .bind(&links)
-        .bind(&images)
-        .bind(a.started_at)
-        .bind(a.created_at)
-        .bind(a.last_event_at)
-        .bind(a.acknowledged_at)
-        .bind(&a.acknowledged_by)
-        .bind(a.resolved_at)
-        .bind(&a.resolved_by)
-        .bind(a.event_count)
-        .fetch_optional(c)
-        .await)?;
-    Ok(inserted.is_some())
+    let row = bulk::NewAlert {
+        alert: a.clone(),
+        rule: None,
+        playbook: None,
+        auto_resolve_at: None,
+        response_due_at: None,
+    };
+    Ok(bulk::insert_alerts(tx, std::slice::from_ref(&row)).await? == 1)
 }
 
 /// Writes the parts of an alert that transitions change.
