@@ -25,7 +25,8 @@ use crate::support::{TestApp, backends, seed_example};
 
 const MIN: u64 = 60;
 
-async fn deliverer(app: &TestApp, smtp: Option<&SmtpSink>) -> Deliverer {
+/// The deliverer `tocsin serve` runs, wired to the test app (and the test notifications' tests).
+pub async fn deliverer(app: &TestApp, smtp: Option<&SmtpSink>) -> Deliverer {
     Deliverer {
         db: app.db.clone(),
         clock: Arc::new(app.clock.clone()),

@@ -4,7 +4,6 @@
 //! read back (sent, retrying, failed with the reason). Who may send one and the throttle are
 //! in `api/contact_tests.rs`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,8 +12,6 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tocsin::auth::Role;
 use tocsin::engine::outbox;
-use tocsin::notify::deliver::Deliverer;
-use tocsin::notify::email::Mailer;
 use tocsin::notify::webhook::{DEFAULT_TOLERANCE, SignatureError, verify_signature};
 use tower::ServiceExt;
 
@@ -25,22 +22,9 @@ use crate::web::client::{PASSWORD, fetch, sign_in};
 
 const SETTINGS: &str = "http://tocsin.test/people/jon-doe#notifications";
 
-fn deliverer(app: &TestApp, smtp: Option<&SmtpSink>, ack_secret: Vec<u8>) -> Deliverer {
-    Deliverer {
-        db: app.db.clone(),
-        clock: Arc::new(app.clock.clone()),
-        snapshots: app.state.snapshots.clone(),
-        client: tocsin::notify::client().unwrap(),
-        mailer: smtp.map(|s| Mailer::new(&s.url, "Tocsin <tocsin@shop.example>").unwrap()),
-        base_url: "http://tocsin.test".into(),
-        ack_secret,
-        block_private: false,
-    }
-}
-
 /// One delivery pass at the clock's time (what `tocsin serve`'s loop runs each second).
 async fn deliver(app: &TestApp, smtp: Option<&SmtpSink>) -> outbox::DeliveryReport {
-    let d = deliverer(app, smtp, app.state.ack_secret().await.unwrap());
+    let d = crate::delivery::deliverer(app, smtp).await;
     outbox::deliver_due(&app.db, &d, &app.clock, "t", 100)
         .await
         .unwrap()
