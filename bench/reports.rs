@@ -40,7 +40,7 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 async fn exec(db: &Db, sql: String) {
-    let Db::Sqlite(pool) = db else {
+    let Db::Sqlite(pool, _) = db else {
         panic!("the report bench runs on SQLite");
     };
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))

@@ -18,7 +18,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::auth::new_secret;
 use crate::catalog::Catalog;
 use crate::db::{StoreError, Tx};
 use crate::incidents::deadlines::declare_due;
@@ -118,7 +117,7 @@ async fn triggers(
         .filter(|(_, s, k, _)| wanted.contains(&(s.as_str(), k.as_str())))
         .map(|(id, s, k, event_count)| ((s, k), Open { id, event_count }))
         .collect();
-    let plan = plan::plan(&planned, &open, || new_secret("")[..12].to_string());
+    let plan = plan::plan(&planned, &open, || lifecycle::new_id(now));
 
     let creates: Vec<(usize, &plan::Planned)> = plan
         .alerts

@@ -370,7 +370,7 @@ pub async fn ingest(
         let open = lock_open(tx, service, &dedup_key).await?;
         match lifecycle::decide(open.as_ref(), event, now, &actor) {
             Decision::Create => {
-                let id = new_secret("")[..12].to_string();
+                let id = lifecycle::new_id(now);
                 let integration_id = integration.map(|i| i.id.as_str());
                 let alert = lifecycle::new_alert(
                     id,

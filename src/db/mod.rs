@@ -10,22 +10,31 @@ mod error;
 pub use error::StoreError;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-/// A connection pool to one of the two supported backends.
+/// A connection pool to one of the two supported backends. SQLite's carries this process's
+/// writer lock (see [`Db::begin`]).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteLock),
     Postgres(PgPool),
 }
 
-/// An open transaction on either backend; commit it or drop it to roll back.
+/// Whose turn it is to write to a SQLite file, among this process's transactions.
+pub type WriteLock = Arc<tokio::sync::Mutex<()>>;
+
+/// An open transaction on either backend; commit it or drop it to roll back. A SQLite write
+/// transaction holds the process's writer lock until it ends.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -35,7 +44,7 @@ pub enum Tx {
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite($pool, _) => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -46,7 +55,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -80,6 +89,19 @@ impl Backend {
     }
 }
 
+/// How long a SQLite writer waits for its turn before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// SQLite reads the database through a memory map of up to this size: the pages come from
+/// the OS cache without a `pread` copy each, and every connection of the pool shares them.
+/// Reads of b-tree pages were the writer's largest cost under ingestion (`BENCHMARKS.md`).
+const MMAP_BYTES: i64 = 1 << 30;
+/// Each connection's own page cache, in KiB (negative, as SQLite takes it): 32 MiB instead of
+/// the default 2 MiB, so an ingest batch finds the indexes it inserts into in memory.
+const CACHE_KIB: i64 = -32 * 1024;
+/// WAL pages before an automatic checkpoint (default 1,000): a checkpoint copies each page
+/// once however often it changed, so a larger WAL writes hot index pages back less often.
+const CHECKPOINT_PAGES: i64 = 10_000;
+
 impl Db {
     /// Opens a pool for `url`, creating a SQLite file on first use (WAL mode, set explicitly).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -92,12 +114,15 @@ impl Db {
                     // can lose the last commits. FULL would halve ingestion throughput.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(BUSY_TIMEOUT)
+                    .pragma("mmap_size", MMAP_BYTES.to_string())
+                    .pragma("cache_size", CACHE_KIB.to_string())
+                    .pragma("wal_autocheckpoint", CHECKPOINT_PAGES.to_string());
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(options)
                     .await?;
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite(pool, WriteLock::default()))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)?;
@@ -119,7 +144,7 @@ impl Db {
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Self::Sqlite(pool, _) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
             Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -127,7 +152,7 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Sqlite(..) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
         }
     }
@@ -136,9 +161,20 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails
     /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out, whenever another connection
     /// committed in between. SQLite serialises writers anyway; this makes them queue.
+    ///
+    /// They queue first on this process's writer lock, then on SQLite's: a writer that finds
+    /// SQLite's lock taken polls it with sleeps of 1, 2, 5, 10… ms, and the engine's short
+    /// transactions between ingest batches kept the ingest writer asleep more than busy
+    /// (`BENCHMARKS.md`). The wait is bounded like the busy timeout, so a transaction that
+    /// (wrongly) opens another one fails instead of hanging.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(pool, lock) => {
+                let turn = tokio::time::timeout(BUSY_TIMEOUT, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Sqlx(sqlx::Error::PoolTimedOut))?;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+            }
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -146,9 +182,22 @@ impl Db {
     /// Starts a read-only transaction: one consistent snapshot, taking no write lock.
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Sqlite(pool, _) => Tx::Sqlite(pool.begin().await?, None),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Whether `sql`, a `select 1 from … where … limit 1` whose only parameter `$1` is `now`,
+    /// finds a row. Every claim asks this first: a claim is an `update`, and on SQLite an
+    /// update takes the one write lock even when nothing is due, so an idle claim used to
+    /// queue behind each ingest batch and then hold the next one up (`BENCHMARKS.md`). A
+    /// read takes no lock in WAL mode; the claim that follows re-checks under its own.
+    pub async fn any_due(&self, sql: &'static str, now: i64) -> Result<bool, StoreError> {
+        let row: Option<(i32,)> = on_db!(self, |p| sqlx::query_as(sql)
+            .bind(now)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.is_some())
     }
 
     /// A trivial round trip, for `/readyz`.
@@ -205,7 +254,8 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(t) => t.commit().await?,
+            // The writer lock is released after the commit, when `_turn` drops.
+            Self::Sqlite(t, _turn) => t.commit().await?,
             Self::Postgres(t) => t.commit().await?,
         }
         Ok(())

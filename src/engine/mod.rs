@@ -84,6 +84,37 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
     // Read once per tick, only when there is work: who is on call now.
     let catalog = crate::catalog::store::load(db).await?;
     let overrides = crate::oncall::store::overrides(db, None, now, now.saturating_add(1)).await?;
+    // All of the tick's steps in one transaction: on SQLite a commit per step handed the one
+    // write lock back and forth with ingestion a hundred times a tick during a storm. When
+    // any step fails, the whole transaction is rolled back and each step redone in its own,
+    // so one bad step fails only itself (as ingest batches do).
+    let mut together = report;
+    let mut tx = db.begin().await?;
+    let mut ok = true;
+    for alert_id in &claimed {
+        let step = step_in(
+            &mut tx,
+            &catalog,
+            &overrides,
+            alert_id,
+            now,
+            owner,
+            &mut together,
+        );
+        if let Err(e) = step.await {
+            tracing::info!(%alert_id, error = %e, "escalation step failed; redoing one by one");
+            ok = false;
+            break;
+        }
+    }
+    if ok {
+        match tx.commit().await {
+            Ok(()) => return Ok(together),
+            Err(e) => tracing::info!(error = %e, "escalation batch failed; redoing one by one"),
+        }
+    } else {
+        drop(tx);
+    }
     for alert_id in &claimed {
         // One failed step must not hold up the others; its lease expires and a later tick
         // retries it.
@@ -96,7 +127,7 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
     Ok(report)
 }
 
-/// One escalation's step, in one transaction.
+/// One escalation's step, in a transaction of its own.
 async fn step_one(
     db: &Db,
     catalog: &Catalog,
@@ -107,7 +138,21 @@ async fn step_one(
     report: &mut TickReport,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    let Some(held) = store::lock_held(&mut tx, alert_id, owner).await? else {
+    step_in(&mut tx, catalog, overrides, alert_id, now, owner, report).await?;
+    tx.commit().await
+}
+
+/// One escalation's step inside `tx`.
+async fn step_in(
+    tx: &mut Tx,
+    catalog: &Catalog,
+    overrides: &[Override],
+    alert_id: &str,
+    now: i64,
+    owner: &str,
+    report: &mut TickReport,
+) -> Result<(), StoreError> {
+    let Some(held) = store::lock_held(tx, alert_id, owner).await? else {
         // Acknowledged or resolved since the claim (the stop released the lease), or the
         // lease expired and another owner has it: either way, not ours to page.
         return Ok(());
@@ -115,12 +160,12 @@ async fn step_one(
     report.stepped += 1;
     let Some(policy) = catalog.escalation_policy(&held.policy_id) else {
         let detail = format!("escalation policy {} no longer exists", held.policy_id);
-        store::log(&mut tx, alert_id, now, "escalation", &detail).await?;
-        store::advance(&mut tx, alert_id, None, now).await?;
+        store::log(tx, alert_id, now, "escalation", &detail).await?;
+        store::advance(tx, alert_id, None, now).await?;
         report.finished += 1;
-        return tx.commit().await;
+        return Ok(());
     };
-    let (service, opened, due_at) = store::alert_routing(&mut tx, alert_id)
+    let (service, opened, due_at) = store::alert_routing(tx, alert_id)
         .await?
         .unwrap_or_default();
     // The response target bounds each level's wait: a 5-minute target never lets a level sit
@@ -143,23 +188,22 @@ async fn step_one(
     );
     for page in &due.pages {
         for person in &page.people {
-            let queued = queue_page(&mut tx, alert_id, &service, page, person, now).await?;
+            let queued = queue_page(tx, alert_id, &service, page, person, now).await?;
             report.pages += queued.new;
             report.duplicates += queued.repeated;
             report.bundled += queued.bundled;
         }
-        store::log(&mut tx, alert_id, now, "page", &page_detail(catalog, page)).await?;
+        store::log(tx, alert_id, now, "page", &page_detail(catalog, page)).await?;
     }
     if due.next.is_none() {
         let detail = format!(
             "escalation policy {} exhausted without acknowledgement",
             policy.id
         );
-        store::log(&mut tx, alert_id, now, "escalation", &detail).await?;
+        store::log(tx, alert_id, now, "escalation", &detail).await?;
         report.finished += 1;
     }
-    store::advance(&mut tx, alert_id, due.next, now).await?;
-    tx.commit().await
+    store::advance(tx, alert_id, due.next, now).await
 }
 
 /// What queuing one person's page did.

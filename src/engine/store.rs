@@ -188,6 +188,11 @@ pub async fn claim_escalations(
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
+    const ANY: &str = "select 1 from escalations where state = 'active' and next_at <= $1 \
+        and (lease_until is null or lease_until < $1) limit 1";
+    if !db.any_due(ANY, now).await? {
+        return Ok(Vec::new());
+    }
     const DUE: &str =
         "state = 'active' and next_at <= $3 and (lease_until is null or lease_until < $3)";
     let sql = format!(

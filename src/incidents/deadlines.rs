@@ -18,6 +18,7 @@ mod decide;
 
 pub use decide::*;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::catalog::snapshot::{Snapshot, SnapshotCache};
@@ -41,6 +42,10 @@ const WATCH_BATCH: i64 = 50;
 pub struct Report {
     /// Incidents declared from watches.
     pub declared: Vec<i64>,
+    /// Open incidents that gathered due watches' alerts instead (`group_into`).
+    pub joined: Vec<i64>,
+    /// Alerts those incidents gathered.
+    pub gathered: usize,
     /// Watches dropped without declaring (resolved, already on an incident…).
     pub dropped: usize,
     /// Incidents reminded of an overdue update.
@@ -56,7 +61,7 @@ pub struct Report {
 impl Report {
     /// Every incident this tick changed, each once.
     pub fn changed(&self) -> Vec<i64> {
-        let mut all: Vec<i64> = [&self.declared, &self.reminded, &self.prompted]
+        let mut all: Vec<i64> = [&self.declared, &self.joined, &self.reminded, &self.prompted]
             .into_iter()
             .flatten()
             .copied()
@@ -114,15 +119,34 @@ pub async fn tick(
         actor: &system,
         base_url,
     };
+    // The open incidents of each service a watch is on, read once per tick and kept up to
+    // date with this tick's declarations; and the alerts each incident gathers.
+    let mut open = HashMap::new();
+    let mut gather: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for w in
         deadlines::claim_watches(db, now, now.saturating_add(WATCH_LEASE_MS), WATCH_BATCH).await?
     {
-        match declare_watched(&ctx, &w).await {
-            Ok(Some(id)) => report.declared.push(id),
-            Ok(None) => report.dropped += 1,
+        match declare_watched(&ctx, &w, &mut open).await {
+            Ok(Watched::Declared(id)) => report.declared.push(id),
+            Ok(Watched::Joins(id)) => gather.entry(id).or_default().push(w.alert_id),
+            Ok(Watched::Dropped) => report.dropped += 1,
             Err(e) => {
                 tracing::warn!(alert = %w.alert_id, error = %e, "auto-declare failed");
                 report.failed += 1;
+            }
+        }
+    }
+    for (id, alerts) in gather {
+        let alerts: Vec<&str> = alerts.iter().map(String::as_str).collect();
+        match command::gather_alerts(&ctx, id, &alerts).await {
+            Ok(attached) if attached.is_empty() => {}
+            Ok(attached) => {
+                report.gathered += attached.len();
+                report.joined.push(id);
+            }
+            Err(e) => {
+                tracing::warn!(incident = id, error = %e, "attaching alerts failed");
+                report.failed += alerts.len();
             }
         }
     }
@@ -173,44 +197,73 @@ pub async fn tick(
     Ok(report)
 }
 
-/// Declares an incident for a due watch, or drops it as moot: the incident's id, if declared.
-/// A refused declaration (the request itself is wrong, so retrying cannot help) drops the
-/// watch; a database failure keeps it for the next claim.
+/// What became of a due watch.
+enum Watched {
+    /// An incident was declared for it (its id).
+    Declared(i64),
+    /// Its alert goes onto this open incident (attached after the loop, all at once).
+    Joins(i64),
+    /// Dropped as moot, or the declaration was refused.
+    Dropped,
+}
+
+/// Declares an incident for a due watch, has it join an open incident of its service
+/// ([`group_into`]), or drops it as moot. A refused declaration (the request itself is
+/// wrong, so retrying cannot help) drops the watch; a database failure keeps it for the next
+/// claim. `open` caches each service's open incidents for the tick.
 async fn declare_watched(
     ctx: &Ctx<'_>,
     w: &deadlines::Watch,
-) -> Result<Option<i64>, IncidentError> {
+    open: &mut HashMap<String, Vec<(i64, String)>>,
+) -> Result<Watched, IncidentError> {
     let alert = deadlines::watched_alert(ctx.db, &w.alert_id).await?;
     let outcome = watch_outcome(
-        alert.as_ref().map(|a| a.0.as_str()),
-        alert.as_ref().is_some_and(|a| a.2),
+        alert.as_ref().map(|a| a.status.as_str()),
+        alert.as_ref().is_some_and(|a| a.attached),
         ctx.snap
             .severity(&w.severity)
             .is_some_and(|l| !l.declare.is_manual()),
     );
-    if let WatchOutcome::Moot(why) = outcome {
-        tracing::info!(alert = %w.alert_id, why, "no incident declared");
-        deadlines::unwatch(ctx.db, &w.alert_id).await?;
-        return Ok(None);
+    let alert = match (outcome, alert) {
+        (WatchOutcome::Declare, Some(alert)) => alert,
+        (outcome, _) => {
+            let why = match outcome {
+                WatchOutcome::Moot(why) => why,
+                WatchOutcome::Declare => "the alert no longer exists",
+            };
+            tracing::info!(alert = %w.alert_id, why, "no incident declared");
+            deadlines::unwatch(ctx.db, &w.alert_id).await?;
+            return Ok(Watched::Dropped);
+        }
+    };
+    if !open.contains_key(&alert.service) {
+        let incidents = deadlines::open_on_service(ctx.db, &alert.service).await?;
+        open.insert(alert.service.clone(), incidents);
     }
-    let summary = alert.map(|a| a.1).unwrap_or_default();
+    let incidents = open.entry(alert.service.clone()).or_default();
+    let rank = |level: &str| ctx.snap.severities.iter().position(|l| l.id == level);
+    if let Some(id) = group_into(incidents, &w.severity, rank) {
+        return Ok(Watched::Joins(id));
+    }
     let d = Declaration {
-        title: title_of(&summary, &w.alert_id),
+        title: title_of(&alert.summary, &w.alert_id),
         severity: Some(w.severity.clone()),
         alerts: vec![w.alert_id.clone()],
         ..Declaration::default()
     };
-    let declared = command::declare(ctx, &d, "auto").await;
-    let id = match declared {
-        Ok(i) => Some(i.id),
+    let declared = match command::declare(ctx, &d, "auto").await {
+        Ok(i) => {
+            incidents.insert(0, (i.id, i.severity));
+            Watched::Declared(i.id)
+        }
         Err(IncidentError::Store(e)) => return Err(IncidentError::Store(e)),
         Err(e) => {
             tracing::warn!(alert = %w.alert_id, error = %e, "auto-declare refused");
-            None
+            Watched::Dropped
         }
     };
     deadlines::unwatch(ctx.db, &w.alert_id).await?;
-    Ok(id)
+    Ok(declared)
 }
 
 /// The incident's title: the alert's summary, cut to what a title may hold.

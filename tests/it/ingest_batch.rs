@@ -154,7 +154,7 @@ async fn repeats_of_one_key_in_a_batch_fold_into_one_alert() {
 /// SQL: it injects a fault into the real database rather than mocking the store.)
 async fn install_poison(db: &Db) {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             sqlx::raw_sql(
                 "create trigger poison before insert on alerts when new.summary = 'poison' \
                  begin select raise(abort, 'poisoned'); end;",

@@ -171,6 +171,11 @@ pub async fn claim_due(
     lease_until: Millis,
     limit: i64,
 ) -> Result<Vec<Claimed>, StoreError> {
+    const ANY: &str = "select 1 from automation_runs where status = 'pending' \
+        and due_at <= $1 and (lease_until is null or lease_until < $1) limit 1";
+    if !db.any_due(ANY, now).await? {
+        return Ok(Vec::new());
+    }
     const DUE: &str =
         "status = 'pending' and due_at <= $3 and (lease_until is null or lease_until < $3)";
     let sql = format!(

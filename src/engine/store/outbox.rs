@@ -200,6 +200,11 @@ pub async fn claim_outbox(
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<OutboxRow>, StoreError> {
+    const ANY: &str = "select 1 from outbox where status = 'pending' \
+        and next_attempt_at <= $1 and (lease_until is null or lease_until < $1) limit 1";
+    if !db.any_due(ANY, now).await? {
+        return Ok(Vec::new());
+    }
     const DUE: &str = "status = 'pending' and next_attempt_at <= $3 \
         and (lease_until is null or lease_until < $3)";
     let sql = format!(

@@ -62,6 +62,11 @@ pub async fn mark_breaches(db: &Db, now: i64) -> Result<usize, StoreError> {
     const SQL: &str = "update alerts set breached_at = response_due_at \
         where status = 'triggered' and breached_at is null and response_due_at <= $1 \
         returning id, response_due_at, created_at";
+    const ANY: &str = "select 1 from alerts where status = 'triggered' \
+        and breached_at is null and response_due_at <= $1 limit 1";
+    if !db.any_due(ANY, now).await? {
+        return Ok(0);
+    }
     let mut tx = db.begin().await?;
     let rows: Vec<(String, i64, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(SQL)
         .bind(now)

@@ -219,6 +219,68 @@ pub async fn attach_alert(ctx: &Ctx<'_>, id: i64, alert: &str) -> Result<(), Inc
     Ok(())
 }
 
+/// Attaches alerts the engine gathers onto an open incident (a due declare watch on a
+/// service the incident is already about, `deadlines`), in one transaction with one
+/// timeline entry for them all: a storm of alerts is one line, not hundreds. Alerts gone or
+/// attached meanwhile are skipped; their watches are dropped either way. The ids attached;
+/// none when the incident is no longer open (the watches stay, and declare on a later claim).
+pub async fn gather_alerts(
+    ctx: &Ctx<'_>,
+    id: i64,
+    alerts: &[&str],
+) -> Result<Vec<String>, IncidentError> {
+    let mut tx = ctx.db.begin().await?;
+    let mut i = store::lock(&mut tx, id).await?;
+    if !i.status.is_open() {
+        return Ok(Vec::new());
+    }
+    let mut attached = Vec::new();
+    for alert in alerts {
+        let Ok(a) = crate::alerts::store::get_in(&mut tx, alert).await else {
+            continue;
+        };
+        if !store::attach_alert(&mut tx, id, alert, ctx.now).await? {
+            continue;
+        }
+        let by = &ctx.actor.name;
+        crate::alerts::store::log(&mut tx, alert, ctx.now, "incident", by, &i.reference()).await?;
+        attached.push(a);
+    }
+    store::deadlines::unwatch_many(&mut tx, alerts).await?;
+    if !attached.is_empty() {
+        i.updated_at = ctx.now;
+        store::save(&mut tx, &i).await?;
+        ctx.entry(&mut tx, id, EntryKind::Alert, &gathered(&attached), false)
+            .await?;
+        let mut services: Vec<&str> = attached.iter().map(|a| a.service.as_str()).collect();
+        services.dedup();
+        for s in services {
+            if ctx.snap.service(s).is_some() {
+                add_service_in(ctx, &mut tx, &i, s).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(attached.into_iter().map(|a| a.id).collect())
+}
+
+/// The timeline entry of [`gather_alerts`]: one alert as [`attach_alert`] writes it, more as
+/// a count and the first few.
+fn gathered(alerts: &[crate::alerts::lifecycle::Alert]) -> String {
+    const LISTED: usize = 5;
+    if let [a] = alerts {
+        return format!("Alert `{}` attached: {}", a.id, md(&a.summary));
+    }
+    let mut body = format!("{} alerts attached:", alerts.len());
+    for a in alerts.iter().take(LISTED) {
+        body.push_str(&format!("\n- `{}`: {}", a.id, md(&a.summary)));
+    }
+    if alerts.len() > LISTED {
+        body.push_str(&format!("\n- and {} more", alerts.len() - LISTED));
+    }
+    body
+}
+
 /// Attaches a service by hand.
 pub async fn add_service(ctx: &Ctx<'_>, id: i64, service: &str) -> Result<(), IncidentError> {
     if ctx.snap.service(service).is_none() {

@@ -45,6 +45,22 @@ pub fn watch_outcome(status: Option<&str>, attached: bool, level_declares: bool)
     }
 }
 
+/// The open incident a due watch joins instead of declaring its own: the newest of `open`
+/// (the incidents already about the alert's service, newest first, with their levels) that
+/// is at least as severe as the alert's `level`. A storm of alerts on one service is then one
+/// incident, not hundreds, while a Sev 0 alert never hides in a Sev 2 incident. `rank`
+/// orders levels, most severe first; an unknown level joins nothing.
+pub fn group_into(
+    open: &[(i64, String)],
+    level: &str,
+    rank: impl Fn(&str) -> Option<usize>,
+) -> Option<i64> {
+    let wanted = rank(level)?;
+    open.iter()
+        .find(|(_, s)| rank(s).is_some_and(|r| r <= wanted))
+        .map(|(id, _)| *id)
+}
+
 /// What a lapsed update cadence does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reminder {
@@ -167,6 +183,26 @@ mod tests {
             watch_outcome(Some("triggered"), false, false),
             Moot(_)
         ));
+    }
+
+    #[test]
+    fn a_watch_joins_the_newest_open_incident_at_least_as_severe() {
+        let rank = |s: &str| ["sev0", "sev1", "sev2"].iter().position(|l| *l == s);
+        let open = |v: &[(i64, &str)]| -> Vec<(i64, String)> {
+            v.iter().map(|(i, s)| (*i, s.to_string())).collect()
+        };
+        assert_eq!(group_into(&open(&[]), "sev0", rank), None);
+        let both = open(&[(7, "sev2"), (3, "sev0")]);
+        assert_eq!(group_into(&both, "sev2", rank), Some(7), "newest first");
+        assert_eq!(
+            group_into(&both, "sev1", rank),
+            Some(3),
+            "a Sev 2 is too mild"
+        );
+        assert_eq!(group_into(&both, "sev0", rank), Some(3));
+        assert_eq!(group_into(&open(&[(4, "sev1")]), "sev0", rank), None);
+        assert_eq!(group_into(&both, "gone", rank), None, "unknown level");
+        assert_eq!(group_into(&open(&[(5, "gone")]), "sev2", rank), None);
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub async fn claim_watches(
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<Watch>, StoreError> {
+    const ANY: &str = "select 1 from declare_watches where due_at <= $1 limit 1";
+    if !db.any_due(ANY, now).await? {
+        return Ok(Vec::new());
+    }
     const SQL: &str = "update declare_watches set due_at = $2 where alert_id in \
         (select alert_id from declare_watches where due_at <= $1 order by due_at limit $3) \
         and due_at <= $1 returning alert_id, severity_id";
@@ -73,18 +77,57 @@ pub async fn unwatch(db: &Db, alert_id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// What a watch needs to know of its alert: (status, summary, attached to an incident).
-pub async fn watched_alert(
-    db: &Db,
-    alert_id: &str,
-) -> Result<Option<(String, String, bool)>, StoreError> {
-    const SQL: &str = "select a.status, a.summary, exists (select 1 from incident_alerts i \
-        where i.alert_id = a.id) from alerts a where a.id = $1";
-    let row: Option<(String, String, bool)> = on_db!(db, |p| sqlx::query_as(SQL)
+/// What a watch needs to know of its alert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watched {
+    pub status: String,
+    pub summary: String,
+    pub service: String,
+    /// Already on an incident.
+    pub attached: bool,
+}
+
+/// The watched alert, if it still exists.
+pub async fn watched_alert(db: &Db, alert_id: &str) -> Result<Option<Watched>, StoreError> {
+    const SQL: &str = "select a.status, a.summary, a.service_id, exists (select 1 from \
+        incident_alerts i where i.alert_id = a.id) from alerts a where a.id = $1";
+    let row: Option<(String, String, String, bool)> = on_db!(db, |p| sqlx::query_as(SQL)
         .bind(alert_id)
         .fetch_optional(p)
         .await)?;
-    Ok(row)
+    Ok(row.map(|(status, summary, service, attached)| Watched {
+        status,
+        summary,
+        service,
+        attached,
+    }))
+}
+
+/// The open incidents that `service` is attached to, newest first: (id, severity level).
+pub async fn open_on_service(db: &Db, service: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    const SQL: &str = "select i.id, i.severity_id from incidents i \
+        where i.status in ('investigating', 'identified', 'monitoring') and exists \
+        (select 1 from incident_services s where s.incident_id = i.id and s.service_id = $1) \
+        order by i.id desc";
+    let rows: Vec<(i64, String)> =
+        on_db!(db, |p| sqlx::query_as(SQL).bind(service).fetch_all(p).await)?;
+    Ok(rows)
+}
+
+/// Drops the watches of `alerts` in the transaction that attached them.
+pub async fn unwatch_many(tx: &mut Tx, alerts: &[&str]) -> Result<(), StoreError> {
+    for alerts in alerts.chunks(crate::db::MAX_BINDS) {
+        on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new("delete from declare_watches where alert_id in (");
+            let mut list = q.separated(", ");
+            for a in alerts {
+                list.push_bind(*a);
+            }
+            q.push(")");
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 /// The level covering an alert's severity, with what ingestion needs of it: (level id,

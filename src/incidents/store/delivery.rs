@@ -36,6 +36,11 @@ pub async fn claim(
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<Claimed>, StoreError> {
+    const ANY: &str = "select 1 from incident_messages where status = 'pending' \
+        and next_attempt_at <= $1 and (lease_until is null or lease_until < $1) limit 1";
+    if !db.any_due(ANY, now).await? {
+        return Ok(Vec::new());
+    }
     const DUE: &str = "status = 'pending' and next_attempt_at <= $3 \
         and (lease_until is null or lease_until < $3)";
     let sql = format!(

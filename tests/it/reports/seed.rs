@@ -22,7 +22,7 @@ pub const S4: i64 = SEP - 40 * DAY;
 async fn exec(db: &Db, sql: String) {
     let sql = sqlx::AssertSqlSafe(sql);
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             sqlx::raw_sql(sql).execute(p).await.expect("seed");
         }
         Db::Postgres(p) => {

@@ -16,7 +16,7 @@ use crate::support::{TestApp, backends, seed_example, t0};
 
 const MIN: u64 = 60;
 
-async fn key(app: &TestApp, service: &str) -> String {
+pub(super) async fn key(app: &TestApp, service: &str) -> String {
     let catalog = tocsin::catalog::store::load(&app.db).await.unwrap();
     let kind = IntegrationKind::Generic;
     integration::create(&app.db, &catalog, 0, "test", service, kind, "")
@@ -26,7 +26,7 @@ async fn key(app: &TestApp, service: &str) -> String {
 }
 
 /// Sends one generic event; the alert's id.
-async fn ingest(app: &TestApp, key: &str, summary: &str, severity: &str) -> String {
+pub(super) async fn ingest(app: &TestApp, key: &str, summary: &str, severity: &str) -> String {
     let body = json!({"summary": summary, "severity": severity, "dedup_key": summary});
     let (s, reply) = app
         .send(raw("POST", "/ingest/generic", key, body.to_string()))
@@ -35,17 +35,17 @@ async fn ingest(app: &TestApp, key: &str, summary: &str, severity: &str) -> Stri
     reply["alerts"][0]["alert"].as_str().unwrap().to_string()
 }
 
-fn at(app: &TestApp, minutes: u64) {
+pub(super) fn at(app: &TestApp, minutes: u64) {
     app.clock.set(t0() + Duration::from_secs(minutes * MIN));
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> Value {
+pub(super) async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     let (s, body) = app.call("GET", path, Some(token), None).await;
     assert_eq!(s, StatusCode::OK, "{path}: {body}");
     body
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(super) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let (s, reply) = app.call("POST", path, Some(token), Some(body)).await;
     assert!(s.is_success(), "{path}: {s} {reply}");
     reply

@@ -13,7 +13,22 @@ use tocsin::incidents::{EntryKind, store};
 use crate::alerts::event;
 use crate::support::{backends, seed_example, t0};
 
-const ALERTS: usize = 12;
+/// Services whose policy pages the SRE rotation first (Foo Bar is on call).
+const SERVICES: [&str; 12] = [
+    "web-storefront",
+    "catalog-api",
+    "catalog-db",
+    "search-index",
+    "cart-service",
+    "cart-cache",
+    "checkout-api",
+    "order-queue",
+    "inventory-api",
+    "inventory-db",
+    "shipping-api",
+    "identity-api",
+];
+const ALERTS: usize = SERVICES.len();
 
 fn at(minutes: i64) -> i64 {
     (t0() + Duration::from_secs(minutes.unsigned_abs() * 60)).as_millisecond()
@@ -35,11 +50,12 @@ async fn two_instances_do_each_deadline_once() {
         seed_example(db).await;
         let snap = Snapshot::new(tocsin::catalog::store::load(db).await.unwrap());
         let mut tx = db.begin().await.unwrap();
-        for n in 0..ALERTS {
-            let summary = format!("Checkout node {n} failing");
+        // One alert per service: alerts of one service would join one incident.
+        for (n, service) in SERVICES.iter().enumerate() {
+            let summary = format!("Node {n} failing");
             let mut e = event(Action::Trigger, Some(&summary), &summary);
             e.severity = Some(Severity::Critical);
-            tocsin::alerts::store::ingest(&mut tx, None, "checkout-api", &e, at(0))
+            tocsin::alerts::store::ingest(&mut tx, None, service, &e, at(0))
                 .await
                 .unwrap();
         }
