@@ -92,7 +92,11 @@ impl Flow<'_> {
         for (id, name) in &self.alerts {
             for k in 1..id.len() {
                 let cut = &id[..k];
-                let fits = self.alerts.iter().filter(|(i, _)| i.starts_with(cut)).count();
+                let fits = self
+                    .alerts
+                    .iter()
+                    .filter(|(i, _)| i.starts_with(cut))
+                    .count();
                 let name: &str = if fits == 1 { name } else { "<alert>" };
                 s = s.replace(&format!("`{cut} |"), &format!("`{name}… |"));
             }
