@@ -88,20 +88,17 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
     // write lock back and forth with ingestion a hundred times a tick during a storm. When
     // any step fails, the whole transaction is rolled back and each step redone in its own,
     // so one bad step fails only itself (as ingest batches do).
+    let t = Tick {
+        catalog: &catalog,
+        overrides: &overrides,
+        now,
+        owner,
+    };
     let mut together = report;
     let mut tx = db.begin().await?;
     let mut ok = true;
     for alert_id in &claimed {
-        let step = step_in(
-            &mut tx,
-            &catalog,
-            &overrides,
-            alert_id,
-            now,
-            owner,
-            &mut together,
-        );
-        if let Err(e) = step.await {
+        if let Err(e) = step_in(&mut tx, &t, alert_id, &mut together).await {
             tracing::info!(%alert_id, error = %e, "escalation step failed; redoing one by one");
             ok = false;
             break;
@@ -118,8 +115,7 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
     for alert_id in &claimed {
         // One failed step must not hold up the others; its lease expires and a later tick
         // retries it.
-        if let Err(e) = step_one(db, &catalog, &overrides, alert_id, now, owner, &mut report).await
-        {
+        if let Err(e) = step_one(db, &t, alert_id, &mut report).await {
             tracing::warn!(%alert_id, error = %e, "escalation step failed");
             report.failed += 1;
         }
@@ -127,31 +123,34 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
     Ok(report)
 }
 
+/// What every step of one tick shares: who is on call, the instant, this owner.
+struct Tick<'a> {
+    catalog: &'a Catalog,
+    overrides: &'a [Override],
+    now: i64,
+    owner: &'a str,
+}
+
 /// One escalation's step, in a transaction of its own.
 async fn step_one(
     db: &Db,
-    catalog: &Catalog,
-    overrides: &[Override],
+    t: &Tick<'_>,
     alert_id: &str,
-    now: i64,
-    owner: &str,
     report: &mut TickReport,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    step_in(&mut tx, catalog, overrides, alert_id, now, owner, report).await?;
+    step_in(&mut tx, t, alert_id, report).await?;
     tx.commit().await
 }
 
 /// One escalation's step inside `tx`.
 async fn step_in(
     tx: &mut Tx,
-    catalog: &Catalog,
-    overrides: &[Override],
+    t: &Tick<'_>,
     alert_id: &str,
-    now: i64,
-    owner: &str,
     report: &mut TickReport,
 ) -> Result<(), StoreError> {
+    let (catalog, overrides, now, owner) = (t.catalog, t.overrides, t.now, t.owner);
     let Some(held) = store::lock_held(tx, alert_id, owner).await? else {
         // Acknowledged or resolved since the claim (the stop released the lease), or the
         // lease expired and another owner has it: either way, not ours to page.
