@@ -95,22 +95,16 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
         owner,
     };
     let mut together = report;
-    let mut tx = db.begin().await?;
-    let mut ok = true;
-    for alert_id in &claimed {
-        if let Err(e) = step_in(&mut tx, &t, alert_id, &mut together).await {
-            tracing::info!(%alert_id, error = %e, "escalation step failed; redoing one by one");
-            ok = false;
-            break;
+    let batch = async {
+        let mut tx = db.begin().await?;
+        for alert_id in &claimed {
+            step_in(&mut tx, &t, alert_id, &mut together).await?;
         }
-    }
-    if ok {
-        match tx.commit().await {
-            Ok(()) => return Ok(together),
-            Err(e) => tracing::info!(error = %e, "escalation batch failed; redoing one by one"),
-        }
-    } else {
-        drop(tx);
+        tx.commit().await
+    };
+    match batch.await {
+        Ok(()) => return Ok(together),
+        Err(e) => tracing::info!(error = %e, "escalation batch failed; redoing one by one"),
     }
     for alert_id in &claimed {
         // One failed step must not hold up the others; its lease expires and a later tick

@@ -18,6 +18,7 @@ mod decide;
 
 pub use decide::*;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -224,23 +225,20 @@ async fn declare_watched(
             .severity(&w.severity)
             .is_some_and(|l| !l.declare.is_manual()),
     );
-    let alert = match (outcome, alert) {
-        (WatchOutcome::Declare, Some(alert)) => alert,
-        (outcome, _) => {
-            let why = match outcome {
-                WatchOutcome::Moot(why) => why,
-                WatchOutcome::Declare => "the alert no longer exists",
-            };
-            tracing::info!(alert = %w.alert_id, why, "no incident declared");
-            deadlines::unwatch(ctx.db, &w.alert_id).await?;
-            return Ok(Watched::Dropped);
-        }
+    // `watch_outcome` finds a missing alert moot, so a declaring watch has its alert.
+    let (WatchOutcome::Declare, Some(alert)) = (&outcome, alert) else {
+        let why = match outcome {
+            WatchOutcome::Moot(why) => why,
+            WatchOutcome::Declare => "the alert no longer exists",
+        };
+        tracing::info!(alert = %w.alert_id, why, "no incident declared");
+        deadlines::unwatch(ctx.db, &w.alert_id).await?;
+        return Ok(Watched::Dropped);
     };
-    if !open.contains_key(&alert.service) {
-        let incidents = deadlines::open_on_service(ctx.db, &alert.service).await?;
-        open.insert(alert.service.clone(), incidents);
-    }
-    let incidents = open.entry(alert.service.clone()).or_default();
+    let incidents = match open.entry(alert.service.clone()) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => e.insert(deadlines::open_on_service(ctx.db, &alert.service).await?),
+    };
     let rank = |level: &str| ctx.snap.severities.iter().position(|l| l.id == level);
     if let Some(id) = group_into(incidents, &w.severity, rank) {
         return Ok(Watched::Joins(id));

@@ -253,6 +253,7 @@ pub async fn gather_alerts(
         ctx.entry(&mut tx, id, EntryKind::Alert, &gathered(&attached), false)
             .await?;
         let mut services: Vec<&str> = attached.iter().map(|a| a.service.as_str()).collect();
+        services.sort_unstable();
         services.dedup();
         for s in services {
             if ctx.snap.service(s).is_some() {
