@@ -300,12 +300,13 @@ impl Writer {
 
     /// One transaction over every event of `jobs`: per job, its outcomes in order.
     async fn apply(&self, jobs: &[Job], now: i64) -> Result<Vec<Vec<Outcome>>, StoreError> {
-        let snapshot = self.snapshots.get(&self.db).await?;
+        // The catalog check reads on another connection than the write: overlapping the two
+        // saves a hand-off per batch.
+        let (snapshot, mut tx) = tokio::try_join!(self.snapshots.get(&self.db), self.db.begin())?;
         let events: Vec<(&Integration, &AlertEvent)> = jobs
             .iter()
             .flat_map(|j| j.events.iter().map(move |e| (&j.integration, e)))
             .collect();
-        let mut tx = self.db.begin().await?;
         let flat = match bulk::apply(&mut tx, &snapshot, &events, now).await? {
             Some(outcomes) => outcomes,
             None => {

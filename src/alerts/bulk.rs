@@ -10,8 +10,8 @@
 //!    response deadlines, computed here instead of updated after), the repeats, the log lines
 //!    in event order, the declare watches, the escalation rows and the automatic actions.
 //!
-//! The severity levels and escalation policies those need are read once per batch, in the
-//! transaction. An acknowledge or resolve goes through the per-event path, after everything
+//! The severity levels and escalation policies those need come from the batch's catalog
+//! snapshot, not from SQL. An acknowledge or resolve goes through the per-event path, after everything
 //! before it is written. A new alert that a concurrent writer (PostgreSQL's second writer, or
 //! another instance) opened first makes [`apply`] answer None: the caller rolls back and
 //! applies the batch one event at a time, where a lost race retries as a repeat.
@@ -21,7 +21,6 @@ use std::collections::{HashMap, HashSet};
 use crate::catalog::Catalog;
 use crate::db::{StoreError, Tx};
 use crate::incidents::deadlines::declare_due;
-use crate::severity::Declare;
 
 use super::automation::{self, AutoRun};
 use super::integration::Integration;
@@ -29,7 +28,7 @@ use super::lifecycle::{self, Transition};
 use super::plan::{self, Open, Segment, Step, Trigger};
 use super::rules::{self, Routed};
 use super::store::bulk::{self as sql, Bump, LogLine, NewAlert};
-use super::store::{Outcome, dedup_key_of, severity_str};
+use super::store::{Outcome, dedup_key_of};
 use super::{Action, AlertEvent};
 
 /// An event as the rules routed it.
@@ -40,9 +39,6 @@ struct Prepared<'a> {
     /// The key it is deduplicated on (triggers only; the per-event path finds its own).
     key: String,
 }
-
-/// Severity levels by alert severity, read at most once per batch.
-type Levels = HashMap<String, (String, Option<i64>, String)>;
 
 /// Applies `events` (each with the integration that sent it) at `now`: their outcomes in
 /// order, or None when a concurrent writer won a race for a new alert's key (roll back).
@@ -71,7 +67,6 @@ pub async fn apply(
         })
         .collect();
     let mut outcomes = Vec::with_capacity(routed.len());
-    let mut levels = None;
     for segment in plan::segments(routed.iter().map(|r| r.event.action)) {
         match segment {
             Segment::Alone(i) => {
@@ -82,7 +77,7 @@ pub async fn apply(
             }
             Segment::Triggers(range) => {
                 let run = &routed[range];
-                match triggers(tx, catalog, run, now, &mut levels).await? {
+                match triggers(tx, catalog, run, now).await? {
                     Some(out) => outcomes.extend(out),
                     None => return Ok(None),
                 }
@@ -98,7 +93,6 @@ async fn triggers(
     catalog: &Catalog,
     run: &[Prepared<'_>],
     now: i64,
-    levels: &mut Option<Levels>,
 ) -> Result<Option<Vec<Outcome>>, StoreError> {
     let planned: Vec<Trigger<'_>> = run
         .iter()
@@ -124,16 +118,11 @@ async fn triggers(
         .iter()
         .filter_map(|a| a.created_by.map(|i| (i, a)))
         .collect();
-    let policies = if creates.is_empty() {
-        HashMap::new()
-    } else {
-        if levels.is_none() {
-            *levels = Some(crate::incidents::store::deadlines::levels_by_alert_severity(tx).await?);
-        }
-        let services = distinct(creates.iter().map(|(i, _)| planned[*i].service));
-        crate::engine::store::policies_for_services(tx, &services).await?
+    // The same rule as `engine::store::policy_for_service`, on the snapshot.
+    let policy_of = |service: &str| {
+        let service = catalog.service(service)?;
+        Some(catalog.policy_for_service(service)?.id.as_str())
     };
-    let levels = levels.as_ref();
 
     let mut new = Vec::with_capacity(creates.len());
     let mut watches = Vec::new();
@@ -149,17 +138,14 @@ async fn triggers(
         );
         alert.event_count = a.event_count;
         // What `engine::store::set_response_due` sets on a new alert, from its level.
-        let level = alert
-            .severity
-            .and_then(|s| levels.and_then(|l| l.get(severity_str(s))));
         let mut response_due_at = None;
-        if let Some((level, target, declare)) = level {
-            // A policy stored by a newer version reads as manual, as there.
-            let declare = serde_json::from_str(declare).unwrap_or(Declare::Manually);
-            if let Some(due) = declare_due(declare, now) {
-                watches.push((a.id.as_str(), level.as_str(), due));
+        if let Some(level) = crate::severity::for_alert(&catalog.severities, alert.severity) {
+            if let Some(due) = declare_due(level.declare, now) {
+                watches.push((a.id.as_str(), level.id.as_str(), due));
             }
-            response_due_at = target.map(|m| now.saturating_add(m.saturating_mul(60_000)));
+            response_due_at = level
+                .response_target_minutes
+                .map(|m| now.saturating_add(i64::from(m).saturating_mul(60_000)));
         }
         new.push(NewAlert {
             alert,
@@ -207,8 +193,8 @@ async fn triggers(
         let id = a.id.as_str();
         if created {
             lines.push(line(id, "trigger", &actor, &r.event.summary));
-            match policies.get(planned[i].service) {
-                Some(policy) => escalations.push((id, policy.as_str())),
+            match policy_of(planned[i].service) {
+                Some(policy) => escalations.push((id, policy)),
                 None => lines.push(line(id, "escalation", "engine", "no escalation policy")),
             }
             if let Some(rule_line) = r.routed.log_line() {

@@ -58,7 +58,9 @@ impl SnapshotCache {
             return Ok(snap.clone());
         }
         // Load without holding the lock; concurrent misses may load twice, which is harmless.
-        let mut tx = db.begin().await?;
+        // A read transaction, never the writer: ingest batches ask for the snapshot while
+        // they already hold the writer (`alerts::batch`).
+        let mut tx = db.begin_read().await?;
         let version = store::version_in(&mut tx).await?;
         let snap = Arc::new(Snapshot::new(store::load_in(&mut tx).await?));
         tx.commit().await?;

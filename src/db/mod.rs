@@ -6,36 +6,46 @@
 //! knows which backend is in use; the few statements that must differ are explicit here.
 
 mod error;
+mod writer;
 
 pub use error::StoreError;
+pub use writer::{WriteTx, Writer};
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-/// A connection pool to one of the two supported backends. SQLite's carries this process's
-/// writer lock (see [`Db::begin`]).
+/// A connection pool to one of the two supported backends. SQLite's is a pool of readers
+/// and the one connection every write transaction takes in turn (see [`Db::begin`]).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteLock),
+    Sqlite(SqlitePool, Writer),
     Postgres(PgPool),
 }
 
-/// Whose turn it is to write to a SQLite file, among this process's transactions.
-pub type WriteLock = Arc<tokio::sync::Mutex<()>>;
-
 /// An open transaction on either backend; commit it or drop it to roll back. A SQLite write
-/// transaction holds the process's writer lock until it ends.
+/// transaction holds the one writer connection until it ends.
 pub enum Tx {
-    Sqlite(
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-        Option<tokio::sync::OwnedMutexGuard<()>>,
-    ),
+    Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A SQLite transaction: a snapshot on a reader, or a write on the writer connection.
+pub enum SqliteTx {
+    Read(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Write(WriteTx),
+}
+
+impl SqliteTx {
+    pub fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        match self {
+            Self::Read(t) => t,
+            Self::Write(w) => w.conn(),
+        }
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool (or connection) of whichever backend
@@ -55,8 +65,8 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t, _) => {
-                let $conn = &mut **t;
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = t.conn();
                 $body
             }
             $crate::db::Tx::Postgres(t) => {
@@ -95,8 +105,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// the OS cache without a `pread` copy each, and every connection of the pool shares them.
 /// Reads of b-tree pages were the writer's largest cost under ingestion (`BENCHMARKS.md`).
 const MMAP_BYTES: i64 = 1 << 30;
-/// Each connection's own page cache, in KiB (negative, as SQLite takes it): 32 MiB instead of
-/// the default 2 MiB, so an ingest batch finds the indexes it inserts into in memory.
+/// The writer connection's page cache, in KiB (negative, as SQLite takes it): 32 MiB instead
+/// of the default 2 MiB, so an ingest batch finds the indexes it inserts into in memory.
 const CACHE_KIB: i64 = -32 * 1024;
 /// WAL pages before an automatic checkpoint (default 1,000): a checkpoint copies each page
 /// once however often it changed, so a larger WAL writes hot index pages back less often.
@@ -115,14 +125,20 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(BUSY_TIMEOUT)
-                    .pragma("mmap_size", MMAP_BYTES.to_string())
-                    .pragma("cache_size", CACHE_KIB.to_string())
-                    .pragma("wal_autocheckpoint", CHECKPOINT_PAGES.to_string());
-                let pool = SqlitePoolOptions::new()
+                    .pragma("wal_autocheckpoint", CHECKPOINT_PAGES.to_string())
+                    .pragma("mmap_size", MMAP_BYTES.to_string());
+                // Readers keep SQLite's default page cache: theirs is emptied after every
+                // write anyway, and emptying a large one costs more than it saves.
+                // A connection to a local file cannot go stale, and sqlx's check before each
+                // acquire is a round trip to the connection's worker thread.
+                let readers = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .connect_with(options)
+                    .test_before_acquire(false)
+                    .connect_with(options.clone())
                     .await?;
-                Ok(Self::Sqlite(pool, WriteLock::default()))
+                let writer =
+                    Writer::open(&options.pragma("cache_size", CACHE_KIB.to_string())).await?;
+                Ok(Self::Sqlite(readers, writer))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)?;
@@ -162,39 +178,28 @@ impl Db {
     /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out, whenever another connection
     /// committed in between. SQLite serialises writers anyway; this makes them queue.
     ///
-    /// They queue first on this process's writer lock, then on SQLite's: a writer that finds
-    /// SQLite's lock taken polls it with sleeps of 1, 2, 5, 10… ms, and the engine's short
-    /// transactions between ingest batches kept the ingest writer asleep more than busy
-    /// (`BENCHMARKS.md`). The wait is bounded like the busy timeout, so a transaction that
-    /// (wrongly) opens another one fails instead of hanging.
+    /// They queue first for this process's one writer connection, then on SQLite's lock
+    /// (held only by other processes, or by a single write statement outside a transaction).
+    /// A writer that finds SQLite's lock taken polls it with sleeps of 1, 2, 5, 10… ms; the
+    /// engine's short transactions between ingest batches kept the ingest writer asleep more
+    /// than busy (`BENCHMARKS.md`). One connection also keeps its page cache: SQLite empties a
+    /// connection's cache whenever another connection has written since its last
+    /// transaction, and the ingest writer then read every index page back from the WAL. The
+    /// wait is bounded like the busy timeout, so a transaction that (wrongly) opens another
+    /// one fails instead of hanging.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, _) => {
-                let turn = self.write_turn().await?;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            Self::Sqlite(_, writer) => {
+                Tx::Sqlite(SqliteTx::Write(writer.begin(BUSY_TIMEOUT).await?))
             }
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
 
-    /// This process's turn to write to SQLite (see [`Db::begin`]); None on PostgreSQL.
-    /// Single write statements outside a transaction (claims, delivery records) do not take
-    /// it: given a fair turn each, the engine's many small writes slowed ingestion to half
-    /// during a storm, while losing to it only delays a page by milliseconds.
-    async fn write_turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, StoreError> {
-        match self {
-            Self::Sqlite(_, lock) => tokio::time::timeout(BUSY_TIMEOUT, lock.clone().lock_owned())
-                .await
-                .map(Some)
-                .map_err(|_| StoreError::Sqlx(sqlx::Error::PoolTimedOut)),
-            Self::Postgres(_) => Ok(None),
-        }
-    }
-
     /// Starts a read-only transaction: one consistent snapshot, taking no write lock.
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool, _) => Tx::Sqlite(pool.begin().await?, None),
+            Self::Sqlite(pool, _) => Tx::Sqlite(SqliteTx::Read(pool.begin().await?)),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -222,7 +227,13 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_db!(self, |p| p.close().await);
+        match self {
+            Self::Sqlite(readers, writer) => {
+                writer.close().await;
+                readers.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
@@ -266,8 +277,8 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            // The writer lock is released after the commit, when `_turn` drops.
-            Self::Sqlite(t, _turn) => t.commit().await?,
+            Self::Sqlite(SqliteTx::Read(t)) => t.commit().await?,
+            Self::Sqlite(SqliteTx::Write(t)) => t.commit().await?,
             Self::Postgres(t) => t.commit().await?,
         }
         Ok(())

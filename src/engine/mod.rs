@@ -1,14 +1,15 @@
 //! The engine: advances deadlines that live in the database and delivers the outbox.
 //!
 //! [`tick`] claims due escalations with a lease (see `store.rs` for why a lease and how it
-//! stays safe with several instances on PostgreSQL) and steps each in its own transaction:
-//! re-read under lock, page the due levels (one outbox row per person, idempotent), log it on
-//! the alert, move the deadline on or stop, release the lease. A crash anywhere rolls the
-//! step back and the lease expires, so the next tick (here or on another instance) redoes it;
+//! stays safe with several instances on PostgreSQL) and steps them together in one
+//! transaction (`step.rs`): re-read under lock, page the due levels (one outbox row per
+//! person, idempotent), log it on the alert, move the deadline on or stop, release the lease.
+//! A crash anywhere rolls the tick back and the leases expire, so the next tick (here or on another instance) redoes it;
 //! the outbox's unique idempotency key makes a redone step harmless. [`run`] ticks every
 //! second and, when a deliverer is configured, delivers the outbox.
 
 pub mod outbox;
+mod step;
 pub mod store;
 pub mod throttle;
 
@@ -20,8 +21,7 @@ use tokio::sync::Notify;
 
 use crate::catalog::Catalog;
 use crate::clock::SharedClock;
-use crate::db::{Db, StoreError, Tx};
-use crate::escalation::engine::{Page, step};
+use crate::db::{Db, StoreError};
 use crate::oncall::Override;
 
 use crate::incidents::deadlines::Deadlines;
@@ -97,9 +97,7 @@ pub async fn tick(db: &Db, now: i64, owner: &str) -> Result<TickReport, StoreErr
     let mut together = report;
     let batch = async {
         let mut tx = db.begin().await?;
-        for alert_id in &claimed {
-            step_in(&mut tx, &t, alert_id, &mut together).await?;
-        }
+        step::step_all(&mut tx, &t, &claimed, &mut together).await?;
         tx.commit().await
     };
     match batch.await {
@@ -133,159 +131,14 @@ async fn step_one(
     report: &mut TickReport,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    step_in(&mut tx, t, alert_id, report).await?;
+    step::step_all(
+        &mut tx,
+        t,
+        std::slice::from_ref(&alert_id.to_string()),
+        report,
+    )
+    .await?;
     tx.commit().await
-}
-
-/// One escalation's step inside `tx`.
-async fn step_in(
-    tx: &mut Tx,
-    t: &Tick<'_>,
-    alert_id: &str,
-    report: &mut TickReport,
-) -> Result<(), StoreError> {
-    let (catalog, overrides, now, owner) = (t.catalog, t.overrides, t.now, t.owner);
-    let Some(held) = store::lock_held(tx, alert_id, owner).await? else {
-        // Acknowledged or resolved since the claim (the stop released the lease), or the
-        // lease expired and another owner has it: either way, not ours to page.
-        return Ok(());
-    };
-    report.stepped += 1;
-    let Some(policy) = catalog.escalation_policy(&held.policy_id) else {
-        let detail = format!("escalation policy {} no longer exists", held.policy_id);
-        store::log(tx, alert_id, now, "escalation", &detail).await?;
-        store::advance(tx, alert_id, None, now).await?;
-        report.finished += 1;
-        return Ok(());
-    };
-    let (service, opened, due_at) = store::alert_routing(tx, alert_id)
-        .await?
-        .unwrap_or_default();
-    // The response target bounds each level's wait: a 5-minute target never lets a level sit
-    // for 15 minutes before the next one is tried.
-    let capped;
-    let policy = match due_at.map(|d| (d - opened) / 60_000) {
-        Some(target) => {
-            capped = policy.capped(u32::try_from(target).unwrap_or(u32::MAX));
-            &capped
-        }
-        None => policy,
-    };
-    let due = step(
-        catalog,
-        overrides,
-        policy,
-        held.cursor,
-        now,
-        MAX_PAGES_PER_STEP,
-    );
-    for page in &due.pages {
-        for person in &page.people {
-            let queued = queue_page(tx, alert_id, &service, page, person, now).await?;
-            report.pages += queued.new;
-            report.duplicates += queued.repeated;
-            report.bundled += queued.bundled;
-        }
-        store::log(tx, alert_id, now, "page", &page_detail(catalog, page)).await?;
-    }
-    if due.next.is_none() {
-        let detail = format!(
-            "escalation policy {} exhausted without acknowledgement",
-            policy.id
-        );
-        store::log(tx, alert_id, now, "escalation", &detail).await?;
-        report.finished += 1;
-    }
-    store::advance(tx, alert_id, due.next, now).await
-}
-
-/// What queuing one person's page did.
-#[derive(Default)]
-struct Queued {
-    new: usize,
-    repeated: usize,
-    bundled: usize,
-}
-
-/// Queues one page to `person`: one message per channel their rules give (see
-/// `notify::plan`), each at its delay, or into a bundle when the throttle says so. The
-/// idempotency key names alert, level, round, person and channel, so a redone step adds
-/// nothing.
-async fn queue_page(
-    tx: &mut Tx,
-    alert_id: &str,
-    service: &str,
-    page: &Page,
-    person: &str,
-    now: i64,
-) -> Result<Queued, StoreError> {
-    let mut q = Queued::default();
-    let since = now.saturating_sub(throttle::WINDOW_MS);
-    let direct = store::direct_pages_since(tx, person, service, since, alert_id).await?;
-    let (methods, rules) = crate::notify::store::channels_for(tx, person).await?;
-    for planned in crate::notify::plan::plan(&methods, &rules) {
-        let method = planned.method.as_deref();
-        let delay_ms = i64::from(planned.delay_minutes).saturating_mul(60_000);
-        let key = format!(
-            "{alert_id}:{}:{}:{person}:{}:{}",
-            page.level,
-            page.round,
-            method.unwrap_or("default"),
-            planned.delay_minutes
-        );
-        let waiting = store::open_bundle(tx, person, service, method).await?;
-        let (kind, send_at) = match throttle::route(direct, waiting.map(|(id, _)| id), now) {
-            throttle::Route::Direct => ("page", now.saturating_add(delay_ms)),
-            throttle::Route::JoinBundle(id) => {
-                if store::add_to_bundle(tx, id, alert_id).await? {
-                    q.bundled += 1;
-                } else {
-                    q.repeated += 1;
-                }
-                continue;
-            }
-            throttle::Route::NewBundle { send_at } => ("bundle", send_at.saturating_add(delay_ms)),
-        };
-        let message = store::NewMessage {
-            key: &key,
-            alert_id,
-            service_id: service,
-            person,
-            level: page.level,
-            round: page.round,
-            kind,
-            contact_method_id: method,
-            channel: &planned.channel,
-            created_at: now,
-            send_at,
-        };
-        if !store::insert_message(tx, &message).await? {
-            q.repeated += 1;
-        } else if kind == "bundle" {
-            q.bundled += 1;
-        } else {
-            q.new += 1;
-        }
-    }
-    Ok(q)
-}
-
-/// "paged Foo Bar (level 0)", with the round after the first pass, or why nobody was paged.
-fn page_detail(catalog: &Catalog, page: &Page) -> String {
-    let at = if page.round == 0 {
-        format!("level {}", page.level)
-    } else {
-        format!("level {}, round {}", page.level, page.round + 1)
-    };
-    if page.people.is_empty() {
-        return format!("nobody to page ({at}): no one on call");
-    }
-    let names: Vec<&str> = page
-        .people
-        .iter()
-        .map(|id| catalog.person(id).map_or(id.as_str(), |p| p.name.as_str()))
-        .collect();
-    format!("paged {} ({at})", names.join(", "))
 }
 
 /// Starts [`run_with`] in the background for `tocsin serve`, under a fresh [`owner_id`].

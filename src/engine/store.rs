@@ -17,9 +17,11 @@ use crate::escalation::engine::Cursor;
 use crate::{on_db, on_tx};
 
 mod outbox;
+mod step;
 mod target;
 mod test_messages;
 pub use outbox::*;
+pub use step::*;
 pub use target::*;
 pub use test_messages::*;
 

@@ -2,6 +2,8 @@
 //! method's test throttle (0016; the tests themselves are outbox rows, `engine::store`). Lists
 //! are sorted in Rust after loading, so both backends give the same order.
 
+use std::collections::HashMap;
+
 use crate::clock::Millis;
 use crate::db::{Db, StoreError, Tx};
 use crate::{on_db, on_tx};
@@ -165,6 +167,49 @@ pub async fn channels_for(
         .await)?;
     Ok((methods, rules))
 }
+
+/// [`channels_for`] for several people: person → (methods, rules), in the same orders.
+pub async fn channels_for_many(tx: &mut Tx, people: &[&str]) -> Result<Channels, StoreError> {
+    let mut found: Channels = HashMap::new();
+    for people in people.chunks(crate::db::MAX_BINDS) {
+        let methods: Vec<(String, String, String)> = on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "select person_id, id, kind from contact_methods where person_id in (",
+            );
+            let mut list = q.separated(", ");
+            for p in people {
+                list.push_bind(*p);
+            }
+            q.push(") order by person_id, created_at, id");
+            q.build_query_as().fetch_all(c).await
+        })?;
+        let rules: Vec<(String, String, i64)> = on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "select person_id, contact_method_id, delay_minutes from notification_rules \
+                where person_id in (",
+            );
+            let mut list = q.separated(", ");
+            for p in people {
+                list.push_bind(*p);
+            }
+            q.push(") order by person_id, delay_minutes, id");
+            q.build_query_as().fetch_all(c).await
+        })?;
+        for p in people {
+            found.entry((*p).to_string()).or_default();
+        }
+        for (person, id, kind) in methods {
+            found.entry(person).or_default().0.push((id, kind));
+        }
+        for (person, method, delay) in rules {
+            found.entry(person).or_default().1.push((method, delay));
+        }
+    }
+    Ok(found)
+}
+
+/// Each person's contact methods `(id, kind)` and notification rules `(method, delay)`.
+pub type Channels = HashMap<String, (Vec<(String, String)>, Vec<(String, i64)>)>;
 
 /// The server's secret called `name`, made on first use and shared by every instance (the
 /// first writer wins; the others read what it wrote).
